@@ -1,0 +1,113 @@
+//! `CowCell`: an immutable value replaced as a whole by compare-and-swap (read-copy-update).
+//!
+//! The registry and the context's socket set are each one `CowCell`. Readers pin the
+//! reclamation domain, load the current pointer and read the value in place; writers
+//! compute a new value from the current one with a **pure** function, then publish it
+//! with one compare-and-swap, retrying from the new current value if another writer got
+//! there first. Nobody waits for anybody (lock-free: a failed CAS means another update
+//! succeeded), and every completed update is one atomic step, so concurrent updates have
+//! the outcome of some sequential order. The replaced value is retired through
+//! [`crate::reclaim`], never freed while a pinned reader may still hold it.
+//!
+//! The value lives in a `sync::UnsafeCell` so that loom checks that every read is
+//! ordered after the write that published it (VERIFY.md §3: loom does not track plain
+//! memory behind a `Box`).
+
+use crate::reclaim::Domain;
+use crate::sync::UnsafeCell;
+use crate::sync::atomic::{AtomicPtr, Ordering};
+
+/// One published version of the value.
+struct Node<T> {
+    /// Written once, before the node is published; read-only afterwards.
+    value: UnsafeCell<T>,
+}
+
+/// A lock-free, copy-on-write cell. See the module docs.
+pub(crate) struct CowCell<T> {
+    /// The current version. Replaced only by the CAS in [`CowCell::update`]; the node it
+    /// points to is owned by the cell until retired.
+    current: AtomicPtr<Node<T>>,
+}
+
+impl<T: Send + Sync + 'static> CowCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        let node = Box::into_raw(Box::new(Node { value: UnsafeCell::new(value) }));
+        CowCell { current: AtomicPtr::new(node) }
+    }
+
+    /// Runs `f` on the current value.
+    pub(crate) fn read<R>(&self, domain: &Domain, f: impl FnOnce(&T) -> R) -> R {
+        let _guard = domain.pin();
+        // Acquire: pairs with the Release half of the CAS in `update` that published
+        // this node, so its value is fully written before we read it.
+        let node = self.current.load(Ordering::Acquire);
+        // SAFETY: `node` was current while we are pinned, so it is not freed before
+        // `_guard` drops (it can only be retired, and retirement waits for the guard).
+        let node = unsafe { &*node };
+        // SAFETY: the value is never written after publication; shared reads only.
+        node.value.with(|p| f(unsafe { &*p }))
+    }
+
+    /// Replaces the value with `f(current)` atomically, retrying on contention.
+    ///
+    /// `f` returns `Ok((new_value, result))` to publish `new_value`, or `Err(e)` to leave
+    /// the cell unchanged. `f` may run several times and must have no side effects;
+    /// act on `result` after `update` returns.
+    pub(crate) fn update<R, E>(
+        &self,
+        domain: &Domain,
+        mut f: impl FnMut(&T) -> Result<(T, R), E>,
+    ) -> Result<R, E> {
+        let guard = domain.pin();
+        // Acquire: pairs with the Release half of the CAS that published this node.
+        let mut cur = self.current.load(Ordering::Acquire);
+        loop {
+            // SAFETY: `cur` was current while we are pinned (see `read`).
+            let node = unsafe { &*cur };
+            // SAFETY: published values are read-only.
+            let (new_value, result) = node.value.with(|p| f(unsafe { &*p }))?;
+            let new = Box::into_raw(Box::new(Node { value: UnsafeCell::new(new_value) }));
+            // Success AcqRel: the Release half publishes the new node's value to the
+            // Acquire loads in `read`/`update`; the Acquire half orders our retirement of
+            // `cur` after the CAS that published it. Failure Acquire: we read the winner's
+            // node next, so we need its value.
+            match self.current.compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => {
+                    // SAFETY: `cur` came from `Box::into_raw`, our CAS unlinked it, and
+                    // only the thread whose CAS unlinks a node retires it.
+                    unsafe { guard.defer_destroy(cur) };
+                    return Ok(result);
+                }
+                Err(actual) => {
+                    // SAFETY: `new` was never published; we still own it.
+                    drop(unsafe { Box::from_raw(new) });
+                    cur = actual;
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for CowCell<T> {
+    fn drop(&mut self) {
+        // Relaxed: `&mut self` proves no other thread can touch the cell any more, and the
+        // hand-over of `self` to this thread already synchronised with every writer.
+        let node = self.current.load(Ordering::Relaxed);
+        // SAFETY: `&mut self`: no reader or writer remains, and the current node is owned
+        // by the cell (only replaced nodes were handed to the reclaimer).
+        drop(unsafe { Box::from_raw(node) });
+    }
+}
+
+// SAFETY: the cell hands out `&T` to many threads (needs `T: Sync`) and drops or retires
+// values on whichever thread replaces them (needs `T: Send`).
+unsafe impl<T: Send + Sync> Send for CowCell<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for CowCell<T> {}
+
+impl<T> std::fmt::Debug for CowCell<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CowCell").finish_non_exhaustive()
+    }
+}

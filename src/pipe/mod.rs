@@ -1,0 +1,324 @@
+//! Pipes: one bidirectional connection between two sockets.
+//!
+//! A pipe is one allocation ([`PipeShared`], reference-counted, freed when both ends are
+//! gone, as nng's `inproc_pair`) holding two [`queue::Queue`]s, one per direction, the
+//! high-water marks of both ends, the ends' close flags and each end's wake-up target.
+//! Each socket holds one [`PipeEnd`]: it writes `queues[side]` and reads
+//! `queues[1 - side]`. Side 0 is the connecting socket, side 1 the binding socket (or,
+//! while the connection is pending, the registry, which keeps side 1 until a bind).
+//!
+//! A pipe knows messages, windows and termination, and nothing about socket patterns.
+//!
+//! **Termination** needs no handshake, unlike libzmq's six-state `pipe_t` protocol (its
+//! states exist to exchange commands between threads that share nothing; here both ends
+//! share the allocation). Closing an end sets its bit in `closed` and wakes the peer:
+//! * what the closing end already wrote stays readable by the peer; once the peer has
+//!   read it all, it sees [`RecvFail::PeerGone`];
+//! * what was queued toward the closing end is dropped with the allocation;
+//! * a write toward a closed end fails with [`SendFail::PeerGone`] and gives the message
+//!   back.
+
+pub(crate) mod flow;
+pub(crate) mod queue;
+
+use crate::msg::Message;
+use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::{Arc, UnsafeCell};
+use crate::wait::Notify;
+
+pub(crate) use flow::{Hwm, window};
+use queue::{Credit, Publish, Queue};
+
+/// Bit of `state`: end `side` has closed.
+const fn closed_bit(side: usize) -> usize {
+    1 << side
+}
+/// Bit of `state`: the binding end refused the connection (an exclusive PAIR that
+/// already has its peer).
+const REFUSED: usize = 1 << 2;
+/// Bit of `state`: end `side`'s wake slot is filled.
+const fn wake_bit(side: usize) -> usize {
+    1 << (3 + side)
+}
+
+/// The shared part of a connection. See the module docs.
+pub(crate) struct PipeShared {
+    /// `queues[s]` is written by end `s` and read by end `1 - s`.
+    queues: [Queue<Message>; 2],
+    /// End `s`'s high-water marks (its send and receive limits).
+    hwm: [Hwm; 2],
+    /// `closed_bit(s) | REFUSED | wake_bit(s)`; bits are only ever set, each by one
+    /// `fetch_or`. Keeping the close flags and the wake-slot flags in one word orders
+    /// "end A closes" against "end B fills its wake slot" by this word's modification
+    /// order: whichever comes second sees the other (no SeqCst Dekker pair needed).
+    state: AtomicUsize,
+    /// `wake[s]`: end `s`'s socket, to wake when the other end changes something it may
+    /// wait on. Written once by end `s`'s owner before it sets `wake_bit(s)`; read-only
+    /// after.
+    wake: [UnsafeCell<Option<Arc<Notify>>>; 2],
+}
+
+// SAFETY: the wake cells are write-once-then-read (protocol on `wake`); the queues are
+// split by side (see `PipeEnd`); everything else is atomic.
+unsafe impl Sync for PipeShared {}
+// SAFETY: as above; `Message` is `Send`.
+unsafe impl Send for PipeShared {}
+
+impl PipeShared {
+    /// Fills end `side`'s wake slot. Returns the state before (to see a closed peer).
+    ///
+    /// # Safety
+    /// Called at most once per side, by the owner of that end.
+    unsafe fn set_wake(&self, side: usize, notify: Arc<Notify>) -> usize {
+        // SAFETY: write-once by the owner, before `wake_bit(side)` is set; nobody reads
+        // the cell before observing that bit.
+        self.wake[side].with_mut(|p| unsafe { *p = Some(notify) });
+        // AcqRel: Release publishes the cell to `wake`'s Acquire load; Acquire lets the
+        // caller act on a close that came first.
+        self.state.fetch_or(wake_bit(side), Ordering::AcqRel)
+    }
+
+    /// Wakes end `side`'s socket, if its slot is filled (`state` is a value of `state`
+    /// read with Acquire or by an AcqRel RMW).
+    fn wake_with(&self, side: usize, state: usize) {
+        if state & wake_bit(side) != 0 {
+            // SAFETY: the bit was observed (with Acquire): the cell was written before it
+            // and is never written again.
+            self.wake[side].with(|p| {
+                if let Some(n) = unsafe { &*p } {
+                    n.wake();
+                }
+            });
+        }
+    }
+
+    fn wake(&self, side: usize) {
+        // Acquire: pairs with the AcqRel `fetch_or` in `set_wake`.
+        self.wake_with(side, self.state.load(Ordering::Acquire));
+    }
+}
+
+/// Why a send on a pipe failed. The message comes back.
+#[derive(Debug)]
+pub(crate) enum SendFail {
+    /// The window is full.
+    Full(Message),
+    /// The peer closed (or refused) the connection.
+    PeerGone(Message),
+}
+
+/// Why a receive on a pipe found nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecvFail {
+    /// Nothing queued now; the end is registered to be woken by the next write.
+    Empty,
+    /// The peer closed and everything it sent has been read.
+    PeerGone,
+}
+
+/// One socket's end of a pipe. Not `Clone`: exactly one `PipeEnd` per side exists, which
+/// is what makes the unsafe single-writer / single-reader contract of [`Queue`] hold.
+pub(crate) struct PipeEnd {
+    shared: Arc<PipeShared>,
+    side: usize,
+}
+
+impl std::fmt::Debug for PipeEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipeEnd").field("side", &self.side).finish_non_exhaustive()
+    }
+}
+
+/// Creates a connection. `connector` is the connecting end's `(sndhwm, rcvhwm)` and its
+/// socket's `Notify`; `binder` is the binder's snapshot, or `None` while pending (the
+/// connector's window is then its own SNDHWM, rule 35).
+pub(crate) fn pair(
+    connector: (Hwm, Arc<Notify>),
+    binder: Option<Hwm>,
+) -> (PipeEnd, PipeEnd) {
+    let shared = Arc::new(PipeShared {
+        queues: [Queue::new(), Queue::new()],
+        hwm: [connector.0, binder.unwrap_or_else(Hwm::unknown)],
+        state: AtomicUsize::new(0),
+        wake: [UnsafeCell::new(None), UnsafeCell::new(None)],
+    });
+    // SAFETY: the first and only fill of side 0's slot, by its creator and owner.
+    unsafe { shared.set_wake(0, connector.1) };
+    (PipeEnd { shared: shared.clone(), side: 0 }, PipeEnd { shared, side: 1 })
+}
+
+impl PipeEnd {
+    fn peer(&self) -> usize {
+        1 - self.side
+    }
+
+    /// The window of the direction this end writes.
+    fn out_window(&self) -> usize {
+        window(&self.shared.hwm[self.side], &self.shared.hwm[self.peer()])
+    }
+
+    /// The window of the direction this end reads.
+    fn in_window(&self) -> usize {
+        window(&self.shared.hwm[self.peer()], &self.shared.hwm[self.side])
+    }
+
+    fn out_queue(&self) -> &Queue<Message> {
+        &self.shared.queues[self.side]
+    }
+
+    fn in_queue(&self) -> &Queue<Message> {
+        &self.shared.queues[self.peer()]
+    }
+
+    /// Attaches the binding end to its socket: records the binder's HWM snapshot (which
+    /// turns a pending connection's windows into the summed ones) and where to wake it,
+    /// then wakes the connector, whose window may have grown.
+    pub(crate) fn attach(&mut self, hwm: Option<Hwm>, notify: Arc<Notify>) {
+        debug_assert_eq!(self.side, 1, "only the binding end attaches late");
+        if let Some(hwm) = hwm {
+            self.shared.hwm[self.side].set(hwm);
+        }
+        // SAFETY: side 1's slot is filled once, here, by the socket that owns this end
+        // (the registry or an inbox hands each binder end to exactly one socket).
+        let state = unsafe { self.shared.set_wake(self.side, notify) };
+        self.shared.wake_with(self.peer(), state);
+    }
+
+    /// Changes this end's high-water marks on a live connection, and wakes the peer.
+    pub(crate) fn set_hwm(&self, hwm: Hwm) {
+        self.shared.hwm[self.side].set(hwm);
+        self.shared.wake(self.peer());
+    }
+
+    /// Has the peer closed or refused the connection?
+    pub(crate) fn peer_closed(&self) -> bool {
+        // Acquire: pairs with the AcqRel `fetch_or` in the peer's `drop`, which comes
+        // after the peer's last write, so a re-read of the queue sees that write.
+        self.shared.state.load(Ordering::Acquire) & closed_bit(self.peer()) != 0
+    }
+
+    /// Did the peer refuse this connection?
+    pub(crate) fn refused(&self) -> bool {
+        // Acquire: as in `peer_closed`.
+        self.shared.state.load(Ordering::Acquire) & REFUSED != 0
+    }
+
+    /// Sends one whole message.
+    pub(crate) fn send(&mut self, msg: Message) -> Result<(), SendFail> {
+        if self.peer_closed() {
+            return Err(SendFail::PeerGone(msg));
+        }
+        let q = self.out_queue();
+        // SAFETY: unique writer (see `writable`).
+        if !unsafe { q.has_room(self.out_window()) } {
+            return Err(SendFail::Full(msg));
+        }
+        // SAFETY: unique writer.
+        if unsafe { q.write(msg) } == Publish::WakeReader {
+            self.shared.wake(self.peer());
+        }
+        Ok(())
+    }
+
+    /// After a [`SendFail::Full`]: registers to be woken when credit returns. Returns
+    /// `false` if room appeared meanwhile (retry at once).
+    pub(crate) fn sleep_until_room(&mut self) -> bool {
+        // SAFETY: unique writer.
+        unsafe { self.out_queue().sleep_until_room(self.out_window()) }
+    }
+
+    /// Receives one whole message.
+    pub(crate) fn recv(&mut self) -> Result<Message, RecvFail> {
+        let window = self.in_window();
+        // SAFETY: `self` is the unique reader of its in queue (not Clone, `&mut self`).
+        let (item, credit) = unsafe { self.in_queue().read(window) };
+        if credit == Credit::WakeWriter {
+            self.shared.wake(self.peer());
+        }
+        if let Some(m) = item {
+            return Ok(m);
+        }
+        if !self.peer_closed() {
+            return Err(RecvFail::Empty);
+        }
+        // The peer closed after its last write: read once more, since that write may have
+        // been published after our first look (the close flag is set after it).
+        // SAFETY: unique reader.
+        let (item, _) = unsafe { self.in_queue().read(window) };
+        item.ok_or(RecvFail::PeerGone)
+    }
+
+    /// Is a message ready to receive (or the peer gone, which `recv` would report)?
+    pub(crate) fn readable(&mut self) -> bool {
+        // SAFETY: unique reader.
+        unsafe { self.in_queue().readable() }
+    }
+
+    /// Refuses the connection (binding end of an exclusive PAIR): the peer's sends fail.
+    pub(crate) fn refuse(self) {
+        // Release: ordered before the close in `drop`, which the peer Acquires.
+        self.shared.state.fetch_or(REFUSED, Ordering::Release);
+        drop(self);
+    }
+
+    /// Do both ends share one allocation? (Tests.)
+    #[cfg(all(test, not(any(loom, shuttle))))]
+    pub(crate) fn same_pipe(&self, other: &PipeEnd) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl Drop for PipeEnd {
+    /// Closing an end: see the module docs.
+    fn drop(&mut self) {
+        // AcqRel: Release orders our last writes before the flag (see `peer_closed`);
+        // Acquire lets us use the peer's wake slot if its bit is in the old value. If the
+        // peer fills its slot after this, its `set_wake` sees our bit instead.
+        let old = self.shared.state.fetch_or(closed_bit(self.side), Ordering::AcqRel);
+        self.shared.wake_with(self.peer(), old);
+    }
+}
+
+#[cfg(all(test, not(any(loom, shuttle))))]
+mod tests {
+    use super::*;
+
+    fn notify() -> Arc<Notify> {
+        Arc::new(Notify::new())
+    }
+
+    #[test]
+    fn pending_window_is_connector_sndhwm_then_sum_after_attach() {
+        let (mut c, mut b) = pair((Hwm::new(2, 1000), notify()), None);
+        assert!(c.send(Message::from("a")).is_ok());
+        assert!(c.send(Message::from("b")).is_ok());
+        assert!(matches!(c.send(Message::from("c")), Err(SendFail::Full(_))));
+        b.attach(Some(Hwm::new(1000, 3)), notify());
+        for m in ["c", "d", "e"] {
+            assert!(c.send(Message::from(m)).is_ok());
+        }
+        assert!(matches!(c.send(Message::from("f")), Err(SendFail::Full(_))));
+        for m in ["a", "b", "c", "d", "e"] {
+            assert_eq!(b.recv().unwrap(), Message::from(m));
+        }
+        assert_eq!(b.recv(), Err(RecvFail::Empty));
+    }
+
+    #[test]
+    fn close_keeps_sent_messages_readable_then_peer_gone() {
+        let (mut c, mut b) = pair((Hwm::new(10, 10), notify()), Some(Hwm::new(10, 10)));
+        c.send(Message::from("x")).unwrap();
+        drop(c);
+        assert_eq!(b.recv().unwrap(), Message::from("x"));
+        assert_eq!(b.recv(), Err(RecvFail::PeerGone));
+        assert!(matches!(b.send(Message::from("y")), Err(SendFail::PeerGone(_))));
+    }
+
+    #[test]
+    fn refuse_is_visible_to_connector() {
+        let (mut c, b) = pair((Hwm::new(10, 10), notify()), Some(Hwm::new(10, 10)));
+        b.refuse();
+        assert!(c.refused());
+        assert!(matches!(c.send(Message::from("y")), Err(SendFail::PeerGone(_))));
+    }
+}

@@ -1,0 +1,130 @@
+//! Outbound load balancing (libzmq `lb.cpp`, reference rule 67): one whole message per
+//! pipe, round-robin in attach order, skipping pipes whose window is full and dropping
+//! pipes whose peer has gone.
+
+use super::{PipeId, PipeSet};
+use crate::msg::Message;
+use crate::pipe::SendFail;
+
+/// Round-robin over outbound pipes.
+#[derive(Debug, Default)]
+pub(crate) struct LoadBalance {
+    /// Pipes in attach order.
+    order: Vec<PipeId>,
+    /// Index in `order` of the pipe to try first.
+    next: usize,
+}
+
+impl LoadBalance {
+    pub(crate) fn add(&mut self, id: PipeId) {
+        self.order.push(id);
+    }
+
+    pub(crate) fn remove(&mut self, id: PipeId) {
+        if let Some(i) = self.order.iter().position(|&p| p == id) {
+            self.order.remove(i);
+            if i < self.next {
+                self.next -= 1;
+            }
+        }
+    }
+
+    /// Sends `msg` to the next pipe with room. Gives it back if every pipe is full (each
+    /// full pipe is then registered to wake the socket when credit returns) or there is no
+    /// pipe. Pipes found dead are removed from `pipes` too.
+    pub(crate) fn send(&mut self, pipes: &mut PipeSet, mut msg: Message) -> Result<PipeId, Message> {
+        let mut tried = 0;
+        while tried < self.order.len() {
+            let i = self.next % self.order.len();
+            let id = self.order[i];
+            let Some(end) = pipes.get_mut(id) else {
+                self.order.remove(i);
+                continue;
+            };
+            match end.send(msg) {
+                Ok(()) => {
+                    self.next = i + 1;
+                    return Ok(id);
+                }
+                Err(SendFail::Full(m)) => {
+                    msg = m;
+                    if !end.sleep_until_room() {
+                        // Credit arrived between the check and the sleep: retry this pipe.
+                        continue;
+                    }
+                    tried += 1;
+                    self.next = i + 1;
+                }
+                Err(SendFail::PeerGone(m)) => {
+                    msg = m;
+                    self.order.remove(i);
+                    pipes.remove(id);
+                }
+            }
+        }
+        Err(msg)
+    }
+}
+
+#[cfg(all(test, not(any(loom, shuttle))))]
+mod tests {
+    use super::*;
+    use crate::pipe::{Hwm, pair};
+    use crate::sync::Arc;
+    use crate::wait::Notify;
+
+    fn bound_pair(pipes: &mut PipeSet, hwm: usize) -> (PipeId, crate::pipe::PipeEnd) {
+        let (c, b) = pair((Hwm::new(hwm, hwm), Arc::new(Notify::new())), Some(Hwm::new(hwm, hwm)));
+        (pipes.insert(c), b)
+    }
+
+    #[test]
+    fn round_robin_in_attach_order_rule_67() {
+        let mut pipes = PipeSet::default();
+        let mut lb = LoadBalance::default();
+        let mut peers = Vec::new();
+        for _ in 0..3 {
+            let (id, peer) = bound_pair(&mut pipes, 100);
+            lb.add(id);
+            peers.push(peer);
+        }
+        for i in 0..6u8 {
+            lb.send(&mut pipes, Message::from(vec![i])).unwrap();
+        }
+        let got: Vec<Vec<u8>> = peers
+            .iter_mut()
+            .map(|p| (0..2).map(|_| p.recv().unwrap().frames()[0].to_vec()).collect::<Vec<_>>().concat())
+            .collect();
+        assert_eq!(got, vec![vec![0, 3], vec![1, 4], vec![2, 5]]);
+    }
+
+    #[test]
+    fn skips_full_pipes_and_drops_dead_ones() {
+        let mut pipes = PipeSet::default();
+        let mut lb = LoadBalance::default();
+        let (a, pa) = bound_pair(&mut pipes, 1); // window 2
+        let (b, mut pb) = bound_pair(&mut pipes, 100);
+        lb.add(a);
+        lb.add(b);
+        for _ in 0..6 {
+            lb.send(&mut pipes, Message::from("x")).unwrap();
+        }
+        // a took 2 (its window), b the other 4.
+        let mut n = 0;
+        while pb.recv().is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, 4);
+        drop(pa);
+        lb.send(&mut pipes, Message::from("y")).unwrap();
+        assert!(!pipes.contains(a), "a dead pipe is removed");
+        assert_eq!(pb.recv().unwrap(), Message::from("y"));
+    }
+
+    #[test]
+    fn no_pipe_gives_message_back() {
+        let mut pipes = PipeSet::default();
+        let mut lb = LoadBalance::default();
+        assert_eq!(lb.send(&mut pipes, Message::from("m")).unwrap_err(), Message::from("m"));
+    }
+}

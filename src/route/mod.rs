@@ -1,0 +1,88 @@
+//! Routing policies: the sequential core that decides which pipe a message goes to or
+//! comes from. Plain single-threaded types with ordinary unit tests; they run inside a
+//! socket's exclusive section and touch pipes only through [`PipeSet`].
+//!
+//! - [`fair_queue`]: inbound round-robin over pipes that hold data (PULL; later DEALER,
+//!   ROUTER, REP, SUB).
+//! - [`load_balance`]: outbound round-robin over pipes that have room (PUSH; later
+//!   DEALER, REQ).
+
+pub(crate) mod fair_queue;
+pub(crate) mod load_balance;
+
+use crate::pipe::PipeEnd;
+
+/// A pipe's handle inside one socket: a slab index plus a generation, so that a stale id
+/// (kept by a policy or a connect record after its pipe went away) never reaches a newer
+/// pipe that reused the slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PipeId {
+    index: u32,
+    generation: u32,
+}
+
+/// One slab slot.
+#[derive(Debug)]
+struct Slot {
+    generation: u32,
+    end: Option<PipeEnd>,
+}
+
+/// The pipe ends a socket owns, by [`PipeId`].
+#[derive(Debug, Default)]
+pub(crate) struct PipeSet {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl PipeSet {
+    pub(crate) fn insert(&mut self, end: PipeEnd) -> PipeId {
+        self.live += 1;
+        if let Some(index) = self.free.pop() {
+            let slot = &mut self.slots[index as usize];
+            slot.generation = slot.generation.wrapping_add(1);
+            slot.end = Some(end);
+            PipeId { index, generation: slot.generation }
+        } else {
+            let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 pipes");
+            self.slots.push(Slot { generation: 0, end: Some(end) });
+            PipeId { index, generation: 0 }
+        }
+    }
+
+    pub(crate) fn get_mut(&mut self, id: PipeId) -> Option<&mut PipeEnd> {
+        match self.slots.get_mut(id.index as usize) {
+            Some(Slot { generation, end: Some(end) }) if *generation == id.generation => Some(end),
+            _ => None,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn contains(&self, id: PipeId) -> bool {
+        matches!(
+            self.slots.get(id.index as usize),
+            Some(Slot { generation, end: Some(_) }) if *generation == id.generation
+        )
+    }
+
+    /// Removes (and so closes, when dropped) a pipe end.
+    pub(crate) fn remove(&mut self, id: PipeId) -> Option<PipeEnd> {
+        let slot = self.slots.get_mut(id.index as usize)?;
+        if slot.generation != id.generation {
+            return None;
+        }
+        let end = slot.end.take()?;
+        self.free.push(id.index);
+        self.live -= 1;
+        Some(end)
+    }
+
+    pub(crate) fn ends_mut(&mut self) -> impl Iterator<Item = &mut PipeEnd> + '_ {
+        self.slots.iter_mut().filter_map(|s| s.end.as_mut())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+}

@@ -1,0 +1,685 @@
+//! `Socket`: the public handle, its options, and the dispatch over socket patterns.
+//!
+//! Patterns (one file each; `enum Pattern` dispatches, as crossbeam matches over channel
+//! flavors):
+//! - [`pair`]: PAIR, one exclusive peer;
+//! - [`push`]: PUSH, load-balanced sends;
+//! - [`pull`]: PULL, fair-queued receives.
+//!
+//! Every call runs the same shell: check shutdown, enter the socket's [`Gate`], take the
+//! pipe ends connectors handed over through the [`Inbox`], run one non-blocking attempt of
+//! the pattern, leave the gate; a blocking call then waits on the socket's [`Notify`]
+//! (prepared before the attempt, so no wake-up is lost) and tries again.
+
+mod gate;
+mod pair;
+mod pull;
+mod push;
+
+use std::time::{Duration, Instant};
+
+use crate::context::ContextInner;
+use crate::endpoint::Endpoint;
+use crate::error::{Error, SendError};
+use crate::inbox::Inbox;
+use crate::msg::Message;
+use crate::pipe::{self, Hwm, PipeEnd};
+use crate::registry::{Binding, Pending, SocketId};
+use crate::route::{PipeId, PipeSet};
+use crate::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::{Arc, UnsafeCell};
+use crate::wait::Notify;
+use gate::Gate;
+
+/// The ZeroMQ socket types. All eleven are listed; [`SocketType::is_implemented`] says
+/// which ones [`crate::Context::socket`] can create today (PAIR, PUSH, PULL); the others
+/// give [`Error::NotSupported`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SocketType {
+    /// Exclusive pair: one peer, both directions.
+    Pair,
+    /// Publisher (not implemented yet).
+    Pub,
+    /// Subscriber (not implemented yet).
+    Sub,
+    /// Extended publisher (not implemented yet).
+    XPub,
+    /// Extended subscriber (not implemented yet).
+    XSub,
+    /// Pipeline sender: load-balances over its peers.
+    Push,
+    /// Pipeline receiver: fair-queues from its peers.
+    Pull,
+    /// Request (not implemented yet).
+    Req,
+    /// Reply (not implemented yet).
+    Rep,
+    /// Asynchronous request (not implemented yet).
+    Dealer,
+    /// Asynchronous reply with routing ids (not implemented yet).
+    Router,
+}
+
+impl SocketType {
+    /// All eleven types.
+    pub const ALL: [SocketType; 11] = [
+        SocketType::Pair,
+        SocketType::Pub,
+        SocketType::Sub,
+        SocketType::XPub,
+        SocketType::XSub,
+        SocketType::Push,
+        SocketType::Pull,
+        SocketType::Req,
+        SocketType::Rep,
+        SocketType::Dealer,
+        SocketType::Router,
+    ];
+
+    /// Can [`crate::Context::socket`] create this type yet?
+    pub fn is_implemented(self) -> bool {
+        matches!(self, SocketType::Pair | SocketType::Push | SocketType::Pull)
+    }
+
+    /// libzmq's name for the type (`"PAIR"`, `"PUSH"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            SocketType::Pair => "PAIR",
+            SocketType::Pub => "PUB",
+            SocketType::Sub => "SUB",
+            SocketType::XPub => "XPUB",
+            SocketType::XSub => "XSUB",
+            SocketType::Push => "PUSH",
+            SocketType::Pull => "PULL",
+            SocketType::Req => "REQ",
+            SocketType::Rep => "REP",
+            SocketType::Dealer => "DEALER",
+            SocketType::Router => "ROUTER",
+        }
+    }
+}
+
+impl std::fmt::Display for SocketType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The default SNDHWM and RCVHWM (messages), as libzmq.
+pub const DEFAULT_HWM: usize = 1000;
+/// The largest HWM accepted (libzmq takes a C `int`).
+pub const MAX_HWM: usize = i32::MAX as usize;
+
+/// The result of one non-blocking attempt of a pattern operation.
+#[derive(Debug)]
+pub(crate) enum Attempt<T> {
+    Ready(T),
+    /// Not possible now; wait for the socket's `Notify` and try again.
+    Blocked,
+    Failed(Error),
+}
+
+/// Why a pattern did not send; the message comes back.
+#[derive(Debug)]
+pub(crate) enum SendBlock {
+    Blocked(Message),
+    Failed(Error, Message),
+}
+
+/// Per-pattern state, dispatched by `match`.
+#[derive(Debug)]
+enum Pattern {
+    Pair(pair::Pair),
+    Push(push::Push),
+    Pull(pull::Pull),
+}
+
+macro_rules! dispatch {
+    ($self:expr, $p:ident => $e:expr) => {
+        match $self {
+            Pattern::Pair($p) => $e,
+            Pattern::Push($p) => $e,
+            Pattern::Pull($p) => $e,
+        }
+    };
+}
+
+impl Pattern {
+    fn new(ty: SocketType) -> Option<Pattern> {
+        Some(match ty {
+            SocketType::Pair => Pattern::Pair(Default::default()),
+            SocketType::Push => Pattern::Push(Default::default()),
+            SocketType::Pull => Pattern::Pull(Default::default()),
+            _ => return None,
+        })
+    }
+    fn attach(&mut self, pipes: &mut PipeSet, id: PipeId) -> bool {
+        dispatch!(self, p => p.attach(pipes, id))
+    }
+    fn detach(&mut self, id: PipeId) {
+        dispatch!(self, p => p.detach(id))
+    }
+    fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
+        dispatch!(self, p => p.send(pipes, msg))
+    }
+    fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
+        dispatch!(self, p => p.recv(pipes))
+    }
+}
+
+/// When a blocking call gives up.
+#[derive(Debug, Clone, Copy)]
+enum Deadline {
+    Now,
+    Never,
+    At(Instant),
+}
+
+impl Deadline {
+    fn after(timeout: Option<Duration>) -> Deadline {
+        match timeout {
+            None => Deadline::Never,
+            Some(d) if d.is_zero() => Deadline::Now,
+            Some(d) => Instant::now().checked_add(d).map_or(Deadline::Never, Deadline::At),
+        }
+    }
+}
+
+/// Encoding of "no timeout" in the timeout atomics.
+const NO_TIMEOUT: u64 = u64::MAX;
+
+fn encode_timeout(t: Option<Duration>) -> u64 {
+    t.map_or(NO_TIMEOUT, |d| u64::try_from(d.as_nanos()).unwrap_or(NO_TIMEOUT - 1))
+}
+
+fn decode_timeout(v: u64) -> Option<Duration> {
+    (v != NO_TIMEOUT).then(|| Duration::from_nanos(v))
+}
+
+/// State touched only inside the gate.
+#[derive(Debug)]
+struct State {
+    sndhwm: usize,
+    rcvhwm: usize,
+    pipes: PipeSet,
+    pattern: Pattern,
+    /// Names this socket bound (and has not unbound).
+    bound: Vec<Endpoint>,
+    /// Pipes this socket made by connecting, with the endpoint (for `disconnect`).
+    connects: Vec<(Endpoint, PipeId)>,
+    last_endpoint: Option<Endpoint>,
+}
+
+impl State {
+    fn hwm(&self) -> Hwm {
+        Hwm::new(self.sndhwm, self.rcvhwm)
+    }
+
+    /// Adopts a pipe end, or refuses it if the pattern will not take it.
+    fn attach(&mut self, end: PipeEnd, origin: Option<Endpoint>) {
+        let id = self.pipes.insert(end);
+        if !self.pattern.attach(&mut self.pipes, id) {
+            if let Some(end) = self.pipes.remove(id) {
+                end.refuse();
+            }
+            return;
+        }
+        if let Some(ep) = origin {
+            self.connects.push((ep, id));
+        }
+    }
+}
+
+/// A socket: one of the ZeroMQ patterns, bound or connected to `inproc://` endpoints.
+///
+/// `Send + Sync`: methods take `&self`, and calls from several threads are serialised
+/// (libzmq sockets must not be shared at all). A thread blocked in `recv` does not block
+/// another thread's `send`. Closing is [`Socket::close`] or drop; every call on a socket
+/// whose context was shut down returns [`Error::Terminated`].
+///
+/// ```
+/// # if inproc::sync::MODEL_BUILD { return }
+/// use inproc::{Context, SocketType};
+/// let ctx = Context::new();
+/// // Connect before bind: the connector can send at once; delivery happens at bind.
+/// let push = ctx.socket(SocketType::Push)?;
+/// push.connect("inproc://later")?;
+/// push.send("queued before the bind")?;
+/// let pull = ctx.socket(SocketType::Pull)?;
+/// pull.bind("inproc://later")?;
+/// assert_eq!(pull.recv()?, "queued before the bind".into());
+/// # Ok::<(), inproc::Error>(())
+/// ```
+pub struct Socket {
+    ctx: Arc<ContextInner>,
+    id: SocketId,
+    ty: SocketType,
+    /// Woken by every event that can unblock a call on this socket.
+    notify: Arc<Notify>,
+    /// Where connectors hand over the binder's end of new pipes.
+    inbox: Arc<Inbox>,
+    /// Serialises access to `state`.
+    gate: Gate,
+    /// Only touched inside `gate`.
+    state: UnsafeCell<State>,
+    /// SNDTIMEO in nanoseconds (`NO_TIMEOUT`: block). Relaxed: a plain option value.
+    send_timeout: AtomicU64,
+    /// RCVTIMEO in nanoseconds (`NO_TIMEOUT`: block). Relaxed: a plain option value.
+    recv_timeout: AtomicU64,
+}
+
+// SAFETY: `state` (which holds the `!Sync` pipe ends) is only touched inside `gate`,
+// which admits one thread at a time with Acquire/Release ordering; everything else is
+// `Sync` already.
+unsafe impl Sync for Socket {}
+// SAFETY: all fields are `Send` (pipe ends move with the socket).
+unsafe impl Send for Socket {}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket").field("type", &self.ty).field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Leaves the gate when dropped.
+struct Inside<'a> {
+    socket: &'a Socket,
+}
+
+impl Drop for Inside<'_> {
+    fn drop(&mut self) {
+        self.socket.gate.leave(&self.socket.notify);
+    }
+}
+
+impl Socket {
+    pub(crate) fn new(ctx: Arc<ContextInner>, id: SocketId, ty: SocketType, notify: Arc<Notify>) -> Socket {
+        let pattern = Pattern::new(ty).expect("only implemented types are created");
+        Socket {
+            ctx,
+            id,
+            ty,
+            notify,
+            inbox: Arc::new(Inbox::new()),
+            gate: Gate::new(),
+            state: UnsafeCell::new(State {
+                sndhwm: DEFAULT_HWM,
+                rcvhwm: DEFAULT_HWM,
+                pipes: PipeSet::default(),
+                pattern,
+                bound: Vec::new(),
+                connects: Vec::new(),
+                last_endpoint: None,
+            }),
+            send_timeout: AtomicU64::new(NO_TIMEOUT),
+            recv_timeout: AtomicU64::new(NO_TIMEOUT),
+        }
+    }
+
+    /// Runs `f` inside the gate, after adopting handed-over pipes.
+    fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        self.gate.enter(&self.notify);
+        let _inside = Inside { socket: self };
+        // SAFETY: we are inside the gate: no other thread touches `state` until `_inside`
+        // drops, and the gate's Acquire orders us after the previous holder.
+        self.state.with_mut(|st| {
+            let st = unsafe { &mut *st };
+            if self.inbox.has_items() {
+                for mut end in self.inbox.drain() {
+                    end.attach(None, self.notify.clone());
+                    st.attach(end, None);
+                }
+            }
+            f(st)
+        })
+    }
+
+    /// A non-blocking call: fails with `Terminated` after shutdown.
+    fn op<R>(&self, f: impl FnOnce(&mut State) -> Result<R, Error>) -> Result<R, Error> {
+        if self.ctx.is_terminated() {
+            return Err(Error::Terminated);
+        }
+        self.with_state(f)
+    }
+
+    /// The blocking shell: attempt, then wait on `notify`, until done or `deadline`.
+    fn block_on<T>(&self, deadline: Deadline, mut attempt: impl FnMut(&mut State) -> Attempt<T>) -> Result<T, Error> {
+        loop {
+            let key = self.notify.prepare();
+            if self.ctx.is_terminated() {
+                return Err(Error::Terminated);
+            }
+            match self.with_state(&mut attempt) {
+                Attempt::Ready(v) => return Ok(v),
+                Attempt::Failed(e) => return Err(e),
+                Attempt::Blocked => {}
+            }
+            match deadline {
+                Deadline::Now => return Err(Error::WouldBlock),
+                Deadline::Never => {
+                    self.notify.wait(key, None);
+                }
+                Deadline::At(d) => {
+                    if !self.notify.wait(key, Some(d)) {
+                        return Err(Error::TimedOut);
+                    }
+                }
+            }
+        }
+    }
+
+    fn send_until(&self, msg: Message, deadline: Deadline) -> Result<(), SendError> {
+        let mut slot = Some(msg);
+        let result = self.block_on(deadline, |st| {
+            let Some(m) = slot.take() else { return Attempt::Failed(Error::InvalidState) };
+            match st.pattern.send(&mut st.pipes, m) {
+                Ok(()) => Attempt::Ready(()),
+                Err(SendBlock::Blocked(m)) => {
+                    slot = Some(m);
+                    Attempt::Blocked
+                }
+                Err(SendBlock::Failed(e, m)) => {
+                    slot = Some(m);
+                    Attempt::Failed(e)
+                }
+            }
+        });
+        result.map_err(|e| SendError::new(e, slot.take().unwrap_or_default()))
+    }
+
+    fn recv_until(&self, deadline: Deadline) -> Result<Message, Error> {
+        self.block_on(deadline, |st| st.pattern.recv(&mut st.pipes))
+    }
+
+    // ----- public API ---------------------------------------------------------------
+
+    /// The socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.ty
+    }
+
+    /// Binds `endpoint` (`inproc://name`). Connections that were waiting for the name are
+    /// attached now, in connect order, and their queued messages become readable.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEndpoint`], [`Error::UnsupportedTransport`], [`Error::AddrInUse`]
+    /// (the name is bound in this context, by any socket), [`Error::Terminated`].
+    pub fn bind(&self, endpoint: &str) -> Result<(), Error> {
+        let ep = Endpoint::parse(endpoint)?;
+        self.op(|st| {
+            let binding = Arc::new(Binding {
+                socket: self.id,
+                hwm: (st.sndhwm, st.rcvhwm),
+                inbox: self.inbox.clone(),
+                notify: self.notify.clone(),
+            });
+            let owed = self.ctx.registry.bind(&self.ctx.domain, &ep, &binding)?;
+            for pending in owed {
+                if let Some(mut end) = pending.take() {
+                    end.attach(Some(st.hwm()), self.notify.clone());
+                    st.attach(end, None);
+                }
+            }
+            st.bound.push(ep.clone());
+            st.last_endpoint = Some(ep);
+            Ok(())
+        })
+    }
+
+    /// Connects to `endpoint`. If nobody has bound the name yet, the connection waits
+    /// (pending) and the socket can already send up to its SNDHWM; the messages are
+    /// delivered in order once some socket binds the name. Connecting twice gives two
+    /// connections.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEndpoint`], [`Error::UnsupportedTransport`], [`Error::Terminated`];
+    /// [`Error::InvalidState`] for a PAIR that already has its peer.
+    pub fn connect(&self, endpoint: &str) -> Result<(), Error> {
+        let ep = Endpoint::parse(endpoint)?;
+        self.op(|st| {
+            if let Pattern::Pair(p) = &mut st.pattern {
+                if p.has_peer(&mut st.pipes) {
+                    return Err(Error::InvalidState);
+                }
+            }
+            let domain = &self.ctx.domain;
+            let end = loop {
+                if let Some(binding) = self.ctx.registry.lookup(domain, &ep) {
+                    let (mine, theirs) = pipe::pair(
+                        (st.hwm(), self.notify.clone()),
+                        Some(Hwm::new(binding.hwm.0, binding.hwm.1)),
+                    );
+                    match binding.inbox.push(theirs) {
+                        Ok(()) => {
+                            binding.notify.wake();
+                            break mine;
+                        }
+                        // The binder closed after we looked it up: look again.
+                        Err(_theirs) => continue,
+                    }
+                }
+                let (mine, theirs) = pipe::pair((st.hwm(), self.notify.clone()), None);
+                let pending = Arc::new(Pending::new(theirs));
+                match self.ctx.registry.pend(domain, &ep, &pending) {
+                    Ok(()) => break mine,
+                    // A bind won the race: look again (the pending pipe is dropped unused).
+                    Err(_found) => continue,
+                }
+            };
+            st.attach(end, Some(ep.clone()));
+            st.last_endpoint = Some(ep);
+            Ok(())
+        })
+    }
+
+    /// Releases a name this socket bound, at once. Existing connections keep working.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchEndpoint`] if this socket has not bound `endpoint`;
+    /// [`Error::InvalidEndpoint`], [`Error::UnsupportedTransport`], [`Error::Terminated`].
+    pub fn unbind(&self, endpoint: &str) -> Result<(), Error> {
+        let ep = Endpoint::parse(endpoint)?;
+        self.op(|st| {
+            if !st.bound.contains(&ep) {
+                return Err(Error::NoSuchEndpoint);
+            }
+            self.ctx.registry.unbind(&self.ctx.domain, &ep, self.id)?;
+            st.bound.retain(|e| e != &ep);
+            Ok(())
+        })
+    }
+
+    /// Closes every connection this socket made to `endpoint`. What it already sent is
+    /// still delivered; what was queued toward it is dropped.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchEndpoint`] if this socket has no connection to `endpoint` (or
+    /// disconnected it already); [`Error::InvalidEndpoint`],
+    /// [`Error::UnsupportedTransport`], [`Error::Terminated`].
+    pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
+        let ep = Endpoint::parse(endpoint)?;
+        self.op(|st| {
+            let ids: Vec<PipeId> = st.connects.iter().filter(|(e, _)| e == &ep).map(|&(_, id)| id).collect();
+            if ids.is_empty() {
+                return Err(Error::NoSuchEndpoint);
+            }
+            st.connects.retain(|(e, _)| e != &ep);
+            for id in ids {
+                st.pattern.detach(id);
+                drop(st.pipes.remove(id));
+            }
+            Ok(())
+        })
+    }
+
+    /// Sends a message, waiting up to the socket's send timeout
+    /// ([`Socket::set_send_timeout`]; by default, forever).
+    ///
+    /// # Errors
+    /// The [`SendError`] holds the message and one of: [`Error::WouldBlock`] (timeout 0),
+    /// [`Error::TimedOut`], [`Error::Terminated`], [`Error::NotSupported`] (PULL),
+    /// [`Error::HostUnreachable`] (a PAIR whose peer refused it).
+    pub fn send(&self, msg: impl Into<Message>) -> Result<(), SendError> {
+        // Relaxed: a plain option value.
+        let t = decode_timeout(self.send_timeout.load(Ordering::Relaxed));
+        self.send_until(msg.into(), Deadline::after(t))
+    }
+
+    /// Sends without waiting.
+    ///
+    /// # Errors
+    /// As [`Socket::send`]; [`Error::WouldBlock`] when no peer can take it now.
+    pub fn try_send(&self, msg: impl Into<Message>) -> Result<(), SendError> {
+        self.send_until(msg.into(), Deadline::Now)
+    }
+
+    /// Sends, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// As [`Socket::send`]; [`Error::TimedOut`] when the time ran out.
+    pub fn send_timeout(&self, msg: impl Into<Message>, timeout: Duration) -> Result<(), SendError> {
+        self.send_until(msg.into(), Deadline::after(Some(timeout)))
+    }
+
+    /// Receives a message, waiting up to the socket's receive timeout
+    /// ([`Socket::set_recv_timeout`]; by default, forever).
+    ///
+    /// # Errors
+    /// [`Error::WouldBlock`] (timeout 0), [`Error::TimedOut`], [`Error::Terminated`],
+    /// [`Error::NotSupported`] (PUSH), [`Error::HostUnreachable`] (a refused PAIR).
+    pub fn recv(&self) -> Result<Message, Error> {
+        // Relaxed: a plain option value.
+        let t = decode_timeout(self.recv_timeout.load(Ordering::Relaxed));
+        self.recv_until(Deadline::after(t))
+    }
+
+    /// Receives without waiting.
+    ///
+    /// # Errors
+    /// As [`Socket::recv`]; [`Error::WouldBlock`] when nothing is queued.
+    pub fn try_recv(&self) -> Result<Message, Error> {
+        self.recv_until(Deadline::Now)
+    }
+
+    /// Receives, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// As [`Socket::recv`]; [`Error::TimedOut`] when the time ran out.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, Error> {
+        self.recv_until(Deadline::after(Some(timeout)))
+    }
+
+    fn check_hwm(hwm: usize) -> Result<(), Error> {
+        if hwm > MAX_HWM {
+            return Err(Error::InvalidArgument("HWM must be at most 2^31 - 1 (0 = unlimited)"));
+        }
+        Ok(())
+    }
+
+    /// Sets SNDHWM: the most messages this socket may have outstanding toward one peer
+    /// beyond the peer's RCVHWM (a connection's window is sender SNDHWM + receiver
+    /// RCVHWM; 0 on either side means unlimited). Applies to connections made later and
+    /// to every connection already attached. Lowering it never drops queued messages.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] above [`MAX_HWM`]; [`Error::Terminated`].
+    pub fn set_sndhwm(&self, hwm: usize) -> Result<(), Error> {
+        Self::check_hwm(hwm)?;
+        self.op(|st| {
+            st.sndhwm = hwm;
+            let h = (st.sndhwm, st.rcvhwm);
+            st.pipes.ends_mut().for_each(|e| e.set_hwm(Hwm::new(h.0, h.1)));
+            Ok(())
+        })
+    }
+
+    /// Sets RCVHWM; see [`Socket::set_sndhwm`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] above [`MAX_HWM`]; [`Error::Terminated`].
+    pub fn set_rcvhwm(&self, hwm: usize) -> Result<(), Error> {
+        Self::check_hwm(hwm)?;
+        self.op(|st| {
+            st.rcvhwm = hwm;
+            let h = (st.sndhwm, st.rcvhwm);
+            st.pipes.ends_mut().for_each(|e| e.set_hwm(Hwm::new(h.0, h.1)));
+            Ok(())
+        })
+    }
+
+    /// The SNDHWM (default [`DEFAULT_HWM`]).
+    pub fn sndhwm(&self) -> usize {
+        self.with_state(|st| st.sndhwm)
+    }
+
+    /// The RCVHWM (default [`DEFAULT_HWM`]).
+    pub fn rcvhwm(&self) -> usize {
+        self.with_state(|st| st.rcvhwm)
+    }
+
+    /// Sets how long [`Socket::send`] waits: `None` forever (the default), `Some(0)` not
+    /// at all (libzmq's ZMQ_SNDTIMEO -1 and 0).
+    ///
+    /// # Errors
+    /// [`Error::Terminated`].
+    pub fn set_send_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        self.op(|_| {
+            // Relaxed: a plain option value.
+            self.send_timeout.store(encode_timeout(timeout), Ordering::Relaxed);
+            Ok(())
+        })
+    }
+
+    /// Sets how long [`Socket::recv`] waits (ZMQ_RCVTIMEO); see [`Socket::set_send_timeout`].
+    ///
+    /// # Errors
+    /// [`Error::Terminated`].
+    pub fn set_recv_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        self.op(|_| {
+            // Relaxed: a plain option value.
+            self.recv_timeout.store(encode_timeout(timeout), Ordering::Relaxed);
+            Ok(())
+        })
+    }
+
+    /// The send timeout in force (`None`: forever).
+    pub fn default_send_timeout(&self) -> Option<Duration> {
+        // Relaxed: a plain option value.
+        decode_timeout(self.send_timeout.load(Ordering::Relaxed))
+    }
+
+    /// The receive timeout in force (`None`: forever).
+    pub fn default_recv_timeout(&self) -> Option<Duration> {
+        // Relaxed: a plain option value.
+        decode_timeout(self.recv_timeout.load(Ordering::Relaxed))
+    }
+
+    /// The endpoint of the last successful `bind` or `connect` (ZMQ_LAST_ENDPOINT); not
+    /// changed by unbind or disconnect.
+    pub fn last_endpoint(&self) -> Option<String> {
+        self.with_state(|st| st.last_endpoint.as_ref().map(ToString::to_string))
+    }
+
+    /// Number of live connections (pipes) this socket holds (diagnostics and tests).
+    pub fn connection_count(&self) -> usize {
+        self.with_state(|st| st.pipes.len())
+    }
+
+    /// Closes the socket (the same as dropping it): its names are released at once;
+    /// what it already sent stays readable by its peers; what was queued toward it is
+    /// dropped. Never blocks.
+    pub fn close(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ctx.registry.release_all(&self.ctx.domain, self.id);
+        // Pipes handed over but not yet adopted close with the sealed list; adopted ones
+        // close when `state` drops right after this.
+        drop(self.inbox.seal());
+        self.ctx.remove_socket(self.id);
+    }
+}

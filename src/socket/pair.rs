@@ -1,0 +1,122 @@
+//! PAIR (reference rules 53, 73): exactly one peer, both directions.
+//!
+//! A PAIR that already has a peer refuses every further connection: the refused pipe is
+//! closed with the `REFUSED` mark, so the refused connector's next send (and receive)
+//! fails with [`Error::HostUnreachable`] instead of blocking forever or vanishing (libzmq
+//! loses the first message and then answers `EAGAIN`). The old peer stays until it has
+//! closed and everything it sent has been read, as libzmq's pipe termination does.
+
+use super::{Attempt, SendBlock};
+use crate::error::Error;
+use crate::msg::Message;
+use crate::pipe::{RecvFail, SendFail};
+use crate::route::{PipeId, PipeSet};
+
+/// PAIR state.
+#[derive(Debug, Default)]
+pub(crate) struct Pair {
+    /// The one pipe, if any.
+    peer: Option<PipeId>,
+    /// Our last pipe was refused by its binder (and no pipe replaced it).
+    refused: bool,
+}
+
+impl Pair {
+    /// Does this PAIR have a peer it must keep (live, or with unread messages)?
+    pub(crate) fn has_peer(&mut self, pipes: &mut PipeSet) -> bool {
+        let Some(id) = self.peer else { return false };
+        match pipes.get_mut(id) {
+            Some(end) => !(end.peer_closed() && !end.readable()),
+            None => false,
+        }
+    }
+
+    pub(crate) fn attach(&mut self, pipes: &mut PipeSet, id: PipeId) -> bool {
+        if self.has_peer(pipes) {
+            return false;
+        }
+        if let Some(old) = self.peer.take() {
+            pipes.remove(old);
+        }
+        self.peer = Some(id);
+        self.refused = false;
+        true
+    }
+
+    pub(crate) fn detach(&mut self, id: PipeId) {
+        if self.peer == Some(id) {
+            self.peer = None;
+        }
+    }
+
+    fn drop_refused(&mut self, pipes: &mut PipeSet, id: PipeId) {
+        pipes.remove(id);
+        self.peer = None;
+        self.refused = true;
+    }
+
+    pub(crate) fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
+        let Some(id) = self.peer else {
+            return Err(self.no_peer_send(msg));
+        };
+        let Some(end) = pipes.get_mut(id) else {
+            self.peer = None;
+            return Err(SendBlock::Blocked(msg));
+        };
+        match end.send(msg) {
+            Ok(()) => Ok(()),
+            Err(SendFail::Full(m)) => {
+                if end.sleep_until_room() {
+                    Err(SendBlock::Blocked(m))
+                } else {
+                    // Credit arrived meanwhile.
+                    end.send(m).map_err(|f| match f {
+                        SendFail::Full(m) | SendFail::PeerGone(m) => SendBlock::Blocked(m),
+                    })
+                }
+            }
+            Err(SendFail::PeerGone(m)) => {
+                if end.refused() {
+                    self.drop_refused(pipes, id);
+                    Err(SendBlock::Failed(Error::HostUnreachable, m))
+                } else {
+                    // The peer left: no writing after the peer leaves (rule 32). The pipe
+                    // stays until what it sent us has been read.
+                    Err(SendBlock::Blocked(m))
+                }
+            }
+        }
+    }
+
+    fn no_peer_send(&self, msg: Message) -> SendBlock {
+        if self.refused {
+            SendBlock::Failed(Error::HostUnreachable, msg)
+        } else {
+            SendBlock::Blocked(msg)
+        }
+    }
+
+    pub(crate) fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
+        let Some(id) = self.peer else {
+            return if self.refused { Attempt::Failed(Error::HostUnreachable) } else { Attempt::Blocked };
+        };
+        let Some(end) = pipes.get_mut(id) else {
+            self.peer = None;
+            return Attempt::Blocked;
+        };
+        match end.recv() {
+            Ok(m) => Attempt::Ready(m),
+            Err(RecvFail::Empty) => Attempt::Blocked,
+            Err(RecvFail::PeerGone) => {
+                if end.refused() {
+                    self.drop_refused(pipes, id);
+                    Attempt::Failed(Error::HostUnreachable)
+                } else {
+                    pipes.remove(id);
+                    self.peer = None;
+                    Attempt::Blocked
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! PULL (reference rule 68): fair-queues whole messages from its peers. Cannot send.
+
+use super::{Attempt, SendBlock};
+use crate::error::Error;
+use crate::msg::Message;
+use crate::route::fair_queue::FairQueue;
+use crate::route::{PipeId, PipeSet};
+
+/// PULL state.
+#[derive(Debug, Default)]
+pub(crate) struct Pull {
+    inbound: FairQueue,
+}
+
+impl Pull {
+    pub(crate) fn attach(&mut self, _pipes: &mut PipeSet, id: PipeId) -> bool {
+        self.inbound.add(id);
+        true
+    }
+
+    pub(crate) fn detach(&mut self, id: PipeId) {
+        self.inbound.remove(id);
+    }
+
+    pub(crate) fn send(&mut self, _pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
+        Err(SendBlock::Failed(Error::NotSupported, msg))
+    }
+
+    pub(crate) fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
+        match self.inbound.recv(pipes) {
+            Some((_, m)) => Attempt::Ready(m),
+            None => Attempt::Blocked,
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The sync shim: the only module that names std, loom or shuttle primitives.
+//!
+//! Everything else in the crate imports `crate::sync::{Arc, atomic::*, UnsafeCell, ...}`.
+//! The backend is chosen on `cfg(loom)` / `cfg(shuttle)` alone (never `all(test, loom)`),
+//! because the models in `model/` link this library as an ordinary dependency. The
+//! constants below shrink under the model cfgs (and Miri) so that chunk boundaries, full
+//! pipes and wake-ups are reachable in a handful of operations.
+//!
+//! After tokio's `src/loom/` switch and crossbeam-epoch's `primitive` module.
+
+#[cfg(all(loom, shuttle))]
+compile_error!("`--cfg loom` and `--cfg shuttle` are mutually exclusive");
+
+#[cfg(loom)]
+#[path = "loom.rs"]
+mod backend;
+
+#[cfg(all(shuttle, not(loom)))]
+#[path = "shuttle.rs"]
+mod backend;
+
+#[cfg(not(any(loom, shuttle)))]
+#[path = "std.rs"]
+mod backend;
+
+pub(crate) use backend::{Arc, Condvar, Mutex, UnsafeCell, atomic, spin_loop, yield_now};
+#[cfg(any(loom, shuttle))]
+pub(crate) use backend::thread;
+
+#[cfg(not(loom))]
+mod std_cell;
+
+mod cell;
+pub(crate) use cell::TakeCell;
+
+/// `true` when the crate was built for a model checker (`--cfg loom` or `--cfg shuttle`).
+///
+/// Doctests start with `if inproc::sync::MODEL_BUILD { return }`: they are built with
+/// `RUSTDOCFLAGS`, not `RUSTFLAGS`, but link the model-flavoured library, whose primitives
+/// cannot run outside a model.
+pub const MODEL_BUILD: bool = cfg!(any(loom, shuttle));
+
+/// Slots per chunk of a pipe queue ([`crate::pipe`]); after libzmq's
+/// `message_pipe_granularity`. Shrinks to 2 under the checkers and Miri so that every
+/// model crosses chunk boundaries.
+pub(crate) const CHUNK_SIZE: usize = if cfg!(any(loom, shuttle, miri)) { 2 } else { 256 };
+
+/// How many times a waiter re-checks its condition (with `spin_loop`) before parking.
+/// Zero under the checkers: a spin is just more schedules to explore.
+pub(crate) const SPIN_LIMIT: u32 = if cfg!(any(loom, shuttle)) { 0 } else { 64 };
+
+/// How many times a waiter yields its time slice after spinning, before parking.
+pub(crate) const YIELD_LIMIT: u32 = if cfg!(any(loom, shuttle)) { 0 } else { 8 };

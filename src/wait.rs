@@ -1,0 +1,171 @@
+//! `Notify`: how a blocked call sleeps and gets woken, without lost wake-ups.
+//!
+//! Each socket owns one `Notify`, an *event count*: a sequence number that every event
+//! concerning the socket bumps (a pipe it reads became non-empty, a pipe it writes got
+//! credit back, a peer was attached or left, the context shut down). A call that must
+//! wait follows one protocol:
+//!
+//! 1. `let key = notify.prepare();` (read the sequence number),
+//! 2. try the operation (and re-check shutdown); if it succeeds, done,
+//! 3. `notify.wait(key, deadline)`: returns at once if the sequence moved since step 1,
+//!    otherwise spins briefly, yields, then parks until `wake` or the deadline.
+//!
+//! An event that happens after step 1 bumps the sequence, so step 3 cannot sleep through
+//! it; an event that happened before step 1 is seen by step 2. Waking is cheap when
+//! nobody sleeps: one `fetch_add` and one load; the mutex and condition variable are
+//! touched only when a thread is (about to be) parked. The pipes call `wake` only when
+//! their reader or writer said it was going to sleep (the ypipe protocol in
+//! [`crate::pipe::queue`]), so a busy pipe does not touch the `Notify` at all.
+//!
+//! The same event count is what a poller or an async `Waker` will subscribe to: every
+//! reason a socket's readiness can change already funnels through [`Notify::wake`].
+
+use std::time::Instant;
+
+use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::{Condvar, Mutex, SPIN_LIMIT, YIELD_LIMIT, spin_loop, yield_now};
+
+/// Low bit of `Notify::state`: a thread is (about to be) parked on the condition variable.
+const SLEEPER: usize = 1;
+/// One step of the sequence number in `Notify::state`.
+const STEP: usize = 2;
+
+/// A sequence number read by [`Notify::prepare`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Key(usize);
+
+/// An event count with a parking slow path. See the module docs.
+///
+/// Both the sequence number and the "somebody sleeps" flag live in one word, `state`,
+/// so a waker's `fetch_add` and a sleeper's flag-setting CAS are ordered by that word's
+/// modification order alone: either the sleeper's CAS sees the new sequence number (and
+/// does not sleep), or the waker's `fetch_add` sees the flag (and notifies under the
+/// lock). No SeqCst Dekker pair is needed (loom models SeqCst as AcqRel, so a Dekker
+/// pair would also be a source of false alarms).
+#[derive(Debug)]
+pub(crate) struct Notify {
+    /// `seq * STEP | SLEEPER`.
+    state: AtomicUsize,
+    /// Guards the flag-set-then-sleep and clear-then-notify hand-shakes only.
+    lock: Mutex<()>,
+    cond: Condvar,
+}
+
+impl Notify {
+    pub(crate) fn new() -> Self {
+        Notify { state: AtomicUsize::new(0), lock: Mutex::new(()), cond: Condvar::new() }
+    }
+
+    /// Step 1 of the wait protocol.
+    pub(crate) fn prepare(&self) -> Key {
+        // Acquire: pairs with the AcqRel `fetch_add` in `wake`, so an event signalled up
+        // to this sequence number is visible to the caller's re-check (step 2).
+        Key(self.state.load(Ordering::Acquire) & !SLEEPER)
+    }
+
+    /// Has anything been signalled since `key` was read?
+    pub(crate) fn changed(&self, key: Key) -> bool {
+        // Acquire: as in `prepare`.
+        self.state.load(Ordering::Acquire) & !SLEEPER != key.0
+    }
+
+    /// Signals every waiter. Call after making the awaited condition true.
+    pub(crate) fn wake(&self) {
+        // AcqRel: Release publishes the caller's condition to waiters that Acquire the
+        // new sequence number; the RMW is ordered against the sleeper's flag CAS in
+        // `wait` by this word's modification order (see the type docs).
+        let old = self.state.fetch_add(STEP, Ordering::AcqRel);
+        if old & SLEEPER != 0 {
+            let _guard = self.lock.lock();
+            // Relaxed: under the lock, which every sleeper holds while setting the flag
+            // and checking the sequence; sleepers that still need it set it again.
+            self.state.fetch_and(!SLEEPER, Ordering::Relaxed);
+            self.cond.notify_all();
+        }
+    }
+
+    /// Step 3 of the wait protocol: waits until the sequence moves past `key` or until
+    /// `deadline`. Returns `false` if the deadline passed first. Spurious `true` returns
+    /// are possible; callers re-check their condition in a loop.
+    pub(crate) fn wait(&self, key: Key, deadline: Option<Instant>) -> bool {
+        for _ in 0..SPIN_LIMIT {
+            if self.changed(key) {
+                return true;
+            }
+            spin_loop();
+        }
+        for _ in 0..YIELD_LIMIT {
+            if self.changed(key) {
+                return true;
+            }
+            yield_now();
+        }
+        let mut guard = self.lock.lock();
+        loop {
+            // Announce the sleeper, unless the sequence already moved.
+            // Relaxed: only the CAS expectation; the CAS is the synchronising access.
+            let mut cur = self.state.load(Ordering::Relaxed);
+            loop {
+                if cur & !SLEEPER != key.0 {
+                    return true;
+                }
+                if cur & SLEEPER != 0 {
+                    break;
+                }
+                // Acquire (both): if it fails we re-check a newer value that a `wake`
+                // released; on success, the flag is ordered before any later `fetch_add`.
+                match self.state.compare_exchange(cur, cur | SLEEPER, Ordering::Acquire, Ordering::Acquire) {
+                    Ok(_) => break,
+                    Err(actual) => cur = actual,
+                }
+            }
+            match deadline {
+                None => guard = self.cond.wait(guard),
+                Some(d) => {
+                    if crate::sync::MODEL_BUILD || Instant::now() >= d {
+                        // Model builds do not model time: a deadline fires at once.
+                        return self.changed(key);
+                    }
+                    guard = self.cond.wait_until(guard, d);
+                    if Instant::now() >= d {
+                        return self.changed(key);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(all(test, not(any(loom, shuttle))))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn wake_before_wait_is_not_lost() {
+        let n = Notify::new();
+        let key = n.prepare();
+        n.wake();
+        assert!(n.wait(key, None));
+    }
+
+    #[test]
+    fn deadline_expires_without_wake() {
+        let n = Notify::new();
+        let key = n.prepare();
+        let d = Instant::now() + Duration::from_millis(5);
+        assert!(!n.wait(key, Some(d)));
+        assert!(Instant::now() >= d);
+    }
+
+    #[test]
+    fn wake_from_other_thread_unparks() {
+        let n = Arc::new(Notify::new());
+        let key = n.prepare();
+        let n2 = n.clone();
+        let t = std::thread::spawn(move || n2.wake());
+        assert!(n.wait(key, None));
+        t.join().unwrap();
+    }
+}
