@@ -14,13 +14,15 @@
 //! memory behind a `Box`).
 
 use crate::reclaim::Domain;
-use crate::sync::UnsafeCell;
+use crate::sync::{Tracked, UnsafeCell};
 use crate::sync::atomic::{AtomicPtr, Ordering};
 
 /// One published version of the value.
 struct Node<T> {
     /// Written once, before the node is published; read-only afterwards.
     value: UnsafeCell<T>,
+    /// Lets loom report a snapshot that is never freed.
+    _tracked: Tracked,
 }
 
 /// A lock-free, copy-on-write cell. See the module docs.
@@ -32,7 +34,7 @@ pub(crate) struct CowCell<T> {
 
 impl<T: Send + Sync + 'static> CowCell<T> {
     pub(crate) fn new(value: T) -> Self {
-        let node = Box::into_raw(Box::new(Node { value: UnsafeCell::new(value) }));
+        let node = Box::into_raw(Box::new(Node { value: UnsafeCell::new(value), _tracked: Tracked::new() }));
         CowCell { current: AtomicPtr::new(node) }
     }
 
@@ -67,7 +69,7 @@ impl<T: Send + Sync + 'static> CowCell<T> {
             let node = unsafe { &*cur };
             // SAFETY: published values are read-only.
             let (new_value, result) = node.value.with(|p| f(unsafe { &*p }))?;
-            let new = Box::into_raw(Box::new(Node { value: UnsafeCell::new(new_value) }));
+            let new = Box::into_raw(Box::new(Node { value: UnsafeCell::new(new_value), _tracked: Tracked::new() }));
             // Success AcqRel: the Release half publishes the new node's value to the
             // Acquire loads in `read`/`update`; the Acquire half orders our retirement of
             // `cur` after the CAS that published it. Failure Acquire: we read the winner's

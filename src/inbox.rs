@@ -13,7 +13,7 @@
 //! the single consumer, so no thread dereferences a node another thread may free.
 
 use crate::pipe::PipeEnd;
-use crate::sync::UnsafeCell;
+use crate::sync::{Tracked, UnsafeCell};
 use crate::sync::atomic::{AtomicPtr, Ordering};
 
 /// One pushed end.
@@ -22,6 +22,8 @@ struct Node {
     end: UnsafeCell<Option<PipeEnd>>,
     /// The node pushed before this one. Written before publication; read-only after.
     next: *mut Node,
+    /// Lets loom report a node that is never freed.
+    _tracked: Tracked,
 }
 
 /// The sentinel head of a sealed inbox. Never dereferenced.
@@ -48,9 +50,12 @@ impl Inbox {
 
     /// Pushes `end`; gives it back if the inbox is sealed (its socket closed).
     pub(crate) fn push(&self, end: PipeEnd) -> Result<(), PipeEnd> {
-        let node = Box::into_raw(Box::new(Node { end: UnsafeCell::new(Some(end)), next: std::ptr::null_mut() }));
-        // Relaxed: the value is only a CAS expectation; the CAS below orders everything.
-        let mut head = self.head.load(Ordering::Relaxed);
+        let node = Box::into_raw(Box::new(Node { end: UnsafeCell::new(Some(end)), next: std::ptr::null_mut(), _tracked: Tracked::new() }));
+        // Acquire: if this is the sealed sentinel, it pairs with the Release half of the
+        // sealing `swap`, so the caller's next registry lookup sees the names the closing
+        // socket released before sealing (without it a connector could spin on a stale
+        // registry snapshot; loom found that).
+        let mut head = self.head.load(Ordering::Acquire);
         loop {
             if head == sealed() {
                 // SAFETY: `node` was never published; we still own it.
@@ -63,9 +68,9 @@ impl Inbox {
             }
             // SAFETY: `node` is not published yet: exclusive access.
             unsafe { (*node).next = head };
-            // Release (success): publishes the node's contents to the Acquire `swap` in
-            // `take`. Relaxed (failure): we only retry with the new head.
-            match self.head.compare_exchange(head, node, Ordering::Release, Ordering::Relaxed) {
+            // Release (success): publishes the node's contents to the Acquire CAS in
+            // `drain` / `swap` in `seal`. Acquire (failure): as for the load above.
+            match self.head.compare_exchange(head, node, Ordering::Release, Ordering::Acquire) {
                 Ok(_) => return Ok(()),
                 Err(actual) => head = actual,
             }
@@ -99,8 +104,10 @@ impl Inbox {
 
     /// Takes every pushed end, oldest first, and makes later pushes fail.
     pub(crate) fn seal(&self) -> Vec<PipeEnd> {
-        // Acquire: pairs with the Release CAS in `push` (as in `drain`).
-        let head = self.head.swap(sealed(), Ordering::Acquire);
+        // AcqRel: Acquire pairs with the Release CAS in `push` (as in `drain`); Release
+        // publishes the registry updates made before sealing to pushers that see the
+        // sentinel (the Acquire loads in `push`).
+        let head = self.head.swap(sealed(), Ordering::AcqRel);
         if head == sealed() {
             return Vec::new();
         }

@@ -37,6 +37,12 @@ mod socket;
 pub mod sync;
 mod wait;
 
+/// Internals for the models in `model/` (loom and shuttle builds only).
+#[cfg(any(loom, shuttle))]
+#[doc(hidden)]
+#[path = "model_api.rs"]
+pub mod __model;
+
 pub use context::Context;
 pub use endpoint::{Endpoint, EndpointError, MAX_NAME_LEN};
 pub use error::{Error, SendError};

@@ -116,7 +116,7 @@ fn reference(s: &str) -> Result<String, EndpointError> {
     if name.len() > 256 {
         return Err(EndpointError::NameTooLong(name.len()));
     }
-    if name.iter().any(|&c| c == 0) {
+    if name.contains(&0) {
         return Err(EndpointError::NulInName);
     }
     Ok(String::from_utf8(name.to_vec()).unwrap())

@@ -28,12 +28,12 @@
 //! reader's credit `swap` either shows it the flag (and it wakes the writer) or happens
 //! before the CAS (and the writer sees the credit instead of sleeping). Credit the reader
 //! has returned is visible to the very next send, blocking or not (libzmq can refuse a
-//! non-blocking send while credit is in flight; SPEC.md D-4).
+//! non-blocking send while credit is in flight; SPEC.md X-4).
 
 use std::mem::MaybeUninit;
 
 use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use crate::sync::{Arc, CHUNK_SIZE, UnsafeCell};
+use crate::sync::{Arc, CHUNK_SIZE, Tracked, UnsafeCell};
 
 /// Low bit of `published`: the reader found the queue empty and will sleep.
 const READER_ASLEEP: usize = 1;
@@ -59,6 +59,8 @@ struct Chunk<T> {
     /// The following chunk; set by the writer when it fills this chunk's last slot,
     /// before it publishes that slot.
     next: AtomicPtr<Chunk<T>>,
+    /// Lets loom report a chunk that is never freed.
+    _tracked: Tracked,
 }
 
 impl<T> Chunk<T> {
@@ -66,6 +68,7 @@ impl<T> Chunk<T> {
         Box::into_raw(Box::new(Chunk {
             slots: std::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
             next: AtomicPtr::new(std::ptr::null_mut()),
+            _tracked: Tracked::new(),
         }))
     }
 }
@@ -458,6 +461,7 @@ impl<T> Reader<T> {
         // SAFETY: `Reader` is the unique, non-Clone reader handle; `&mut self`.
         unsafe { self.0.read(window) }
     }
+    #[cfg(test)]
     pub(crate) fn readable(&mut self) -> bool {
         // SAFETY: as in `read`.
         unsafe { self.0.readable() }

@@ -3,7 +3,18 @@
 
 pub(crate) use loom::cell::UnsafeCell;
 pub(crate) use loom::sync::Arc;
-pub(crate) use loom::thread;
+
+/// A leak-tracking token: loom fails the model if an allocation holding one is never
+/// dropped by the end of the iteration. Every shared allocation that is not a loom `Arc`
+/// (registry snapshots, queue chunks, inbox nodes) carries one.
+#[derive(Debug)]
+pub(crate) struct Tracked(#[allow(dead_code)] loom::alloc::Track<()>);
+
+impl Tracked {
+    pub(crate) fn new() -> Self {
+        Tracked(loom::alloc::Track::new(()))
+    }
+}
 
 /// Atomics, as `loom::sync::atomic`.
 pub(crate) mod atomic {

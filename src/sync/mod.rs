@@ -23,9 +23,7 @@ mod backend;
 #[path = "std.rs"]
 mod backend;
 
-pub(crate) use backend::{Arc, Condvar, Mutex, UnsafeCell, atomic, spin_loop, yield_now};
-#[cfg(any(loom, shuttle))]
-pub(crate) use backend::thread;
+pub(crate) use backend::{Arc, Condvar, Mutex, Tracked, UnsafeCell, atomic, spin_loop, yield_now};
 
 #[cfg(not(loom))]
 mod std_cell;

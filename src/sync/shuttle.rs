@@ -2,9 +2,8 @@
 //! mutex and condition variable. Shuttle models every atomic as SeqCst, so it checks
 //! logic races at scale, never memory orderings (that is loom's job).
 
-pub(crate) use super::std_cell::UnsafeCell;
+pub(crate) use super::std_cell::{Tracked, UnsafeCell};
 pub(crate) use shuttle::sync::Arc;
-pub(crate) use shuttle::thread;
 
 /// Atomics, as `shuttle::sync::atomic`.
 pub(crate) mod atomic {

@@ -3,7 +3,7 @@
 
 pub(crate) use std::sync::Arc;
 
-pub(crate) use super::std_cell::UnsafeCell;
+pub(crate) use super::std_cell::{Tracked, UnsafeCell};
 
 /// Atomics, as `std::sync::atomic`.
 pub(crate) mod atomic {

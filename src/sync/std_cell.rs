@@ -25,3 +25,13 @@ impl<T: ?Sized> UnsafeCell<T> {
         f(self.0.get())
     }
 }
+
+/// A leak-tracking token; zero-sized outside loom (see the loom backend).
+#[derive(Debug, Default)]
+pub(crate) struct Tracked;
+
+impl Tracked {
+    pub(crate) fn new() -> Self {
+        Tracked
+    }
+}
