@@ -51,7 +51,9 @@ mod real {
 #[cfg(not(any(loom, shuttle)))]
 fn main() {
     real::benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }
 
 #[cfg(any(loom, shuttle))]

@@ -56,13 +56,20 @@ mod real {
         });
     }
 
-    criterion_group!(benches, bind_unbind, connect_disconnect, socket_create_close);
+    criterion_group!(
+        benches,
+        bind_unbind,
+        connect_disconnect,
+        socket_create_close
+    );
 }
 
 #[cfg(not(any(loom, shuttle)))]
 fn main() {
     real::benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }
 
 #[cfg(any(loom, shuttle))]

@@ -70,7 +70,8 @@ mod real {
                 b.iter_custom(|iters| {
                     // Split `iters` over the senders; the first ones take the remainder.
                     for (i, tx) in (0..SENDERS).zip(&orders) {
-                        tx.send(iters / SENDERS + u64::from(i < iters % SENDERS)).unwrap();
+                        tx.send(iters / SENDERS + u64::from(i < iters % SENDERS))
+                            .unwrap();
                     }
                     let start = Instant::now();
                     for _ in 0..iters {
@@ -90,7 +91,9 @@ mod real {
 #[cfg(not(any(loom, shuttle)))]
 fn main() {
     real::benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }
 
 #[cfg(any(loom, shuttle))]

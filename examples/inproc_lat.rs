@@ -79,7 +79,12 @@ fn fail(what: &str) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let Some(Args { size, count, pin: pinned }) = parse_args() else {
+    let Some(Args {
+        size,
+        count,
+        pin: pinned,
+    }) = parse_args()
+    else {
         return fail(USAGE);
     };
     println!("note: REQ/REP not implemented yet; using PAIR ping-pong");
@@ -98,8 +103,11 @@ fn main() -> ExitCode {
         let ctx = ctx.clone();
         thread::spawn(move || -> Result<(), String> {
             pin(pinned, 1, "echo");
-            let s = ctx.socket(SocketType::Pair).map_err(|e| format!("error in socket: {e}"))?;
-            s.connect("inproc://lat_test").map_err(|e| format!("error in connect: {e}"))?;
+            let s = ctx
+                .socket(SocketType::Pair)
+                .map_err(|e| format!("error in socket: {e}"))?;
+            s.connect("inproc://lat_test")
+                .map_err(|e| format!("error in connect: {e}"))?;
             for _ in 0..count {
                 let msg = s.recv().map_err(|e| format!("error in recv: {e}"))?;
                 s.send(msg).map_err(|e| format!("error in send: {e}"))?;

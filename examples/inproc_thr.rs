@@ -78,7 +78,12 @@ fn fail(what: &str) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let Some(Args { size, count, pin: pinned }) = parse_args() else {
+    let Some(Args {
+        size,
+        count,
+        pin: pinned,
+    }) = parse_args()
+    else {
         return fail(USAGE);
     };
 
@@ -96,8 +101,11 @@ fn main() -> ExitCode {
         let ctx = ctx.clone();
         thread::spawn(move || -> Result<(), String> {
             pin(pinned, 1, "sender");
-            let push = ctx.socket(SocketType::Push).map_err(|e| format!("error in socket: {e}"))?;
-            push.connect("inproc://thr_test").map_err(|e| format!("error in connect: {e}"))?;
+            let push = ctx
+                .socket(SocketType::Push)
+                .map_err(|e| format!("error in socket: {e}"))?;
+            push.connect("inproc://thr_test")
+                .map_err(|e| format!("error in connect: {e}"))?;
             for _ in 0..count {
                 // A fresh message per send, as libzmq's `zmq_msg_init_size`.
                 let msg = Message::from(vec![0u8; size]);

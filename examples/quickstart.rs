@@ -36,7 +36,9 @@ fn worker(ctx: &Context, id: usize, connected: &Barrier) -> Result<usize, Error>
     tasks.connect("inproc://tasks")?;
     let results = ctx.socket(SocketType::Push)?;
     results.connect("inproc://results")?;
-    println!("worker {id}: connected to inproc://tasks and inproc://results (neither is bound yet)");
+    println!(
+        "worker {id}: connected to inproc://tasks and inproc://results (neither is bound yet)"
+    );
     connected.wait();
 
     let mut handled = 0;
@@ -86,7 +88,10 @@ fn sink(ctx: &Context) -> Result<(), Error> {
 }
 
 fn parse(frame: &[u8]) -> u64 {
-    std::str::from_utf8(frame).ok().and_then(|s| s.parse().ok()).unwrap_or(0)
+    std::str::from_utf8(frame)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
