@@ -8,8 +8,8 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use common::{
-    assert_empty, counted_msg, dropped, ep, fill, num_msg, pair_of, pair_with_hwm, recv, recv_num, sock,
-    with_hang_guard,
+    assert_empty, counted_msg, dropped, ep, fill, num_msg, pair_of, pair_with_hwm, recv, recv_num,
+    sock, with_hang_guard,
 };
 use inproc::{Context, Error, Message, Socket, SocketType};
 
@@ -23,7 +23,14 @@ fn k1_close_keeps_sent_drops_received() {
         let drops = Arc::new(AtomicUsize::new(0));
 
         // PAIR: b closes with a message from a unread and a full window toward a.
-        let (a, b) = pair_with_hwm(&ctx, SocketType::Pair, (1000, 1), SocketType::Pair, (1, 1000), "k1-pair");
+        let (a, b) = pair_with_hwm(
+            &ctx,
+            SocketType::Pair,
+            (1000, 1),
+            SocketType::Pair,
+            (1, 1000),
+            "k1-pair",
+        );
         a.send(counted_msg(&drops, &[b"to b"])).unwrap();
         assert_eq!(fill(&b, 0, 100), 2);
         b.close(); // never blocks, even with a full window
@@ -55,9 +62,17 @@ fn k1_close_keeps_sent_drops_received() {
             push.send(counted_msg(&drops, &[&[i]])).unwrap();
         }
         assert_eq!(push.connection_count(), 1, "the closed connection is gone");
-        assert_eq!(dropped(&drops), 2, "the two messages queued toward p0 were dropped");
+        assert_eq!(
+            dropped(&drops),
+            2,
+            "the two messages queued toward p0 were dropped"
+        );
         let got: Vec<u8> = (0..6).map(|_| recv(&p1).frames()[0][0]).collect();
-        assert_eq!(got, [1, 3, 4, 5, 6, 7], "everything after the close went to p1");
+        assert_eq!(
+            got,
+            [1, 3, 4, 5, 6, 7],
+            "everything after the close went to p1"
+        );
         assert_empty(&p1);
 
         // PULL: what a closed PUSH sent stays readable.
@@ -88,10 +103,19 @@ fn k2_shutdown_wakes_blocked_calls() {
             lonely_push.bind(&ep("k2-lonely")).unwrap();
             let lonely_pull = sock(&ctx, SocketType::Pull);
             lonely_pull.bind(&ep("k2-lonely-pull")).unwrap();
-            let (a, b) = pair_with_hwm(&ctx, SocketType::Pair, (1, 1), SocketType::Pair, (1, 1), "k2-pair");
+            let (a, b) = pair_with_hwm(
+                &ctx,
+                SocketType::Pair,
+                (1, 1),
+                SocketType::Pair,
+                (1, 1),
+                "k2-pair",
+            );
             assert_eq!(fill(&b, 0, 10), 2);
             let timed = sock(&ctx, SocketType::Push);
-            timed.set_send_timeout(Some(Duration::from_secs(600))).unwrap();
+            timed
+                .set_send_timeout(Some(Duration::from_secs(600)))
+                .unwrap();
 
             const CALLS: usize = 5;
             let ready = Barrier::new(CALLS + 1);
@@ -109,12 +133,20 @@ fn k2_shutdown_wakes_blocked_calls() {
                     s.spawn(|| send("PUSH with send timeout", &timed, "t")),
                     s.spawn(|| {
                         ready.wait();
-                        assert_eq!(lonely_pull.recv(), Err(Error::Terminated), "PULL without peer");
+                        assert_eq!(
+                            lonely_pull.recv(),
+                            Err(Error::Terminated),
+                            "PULL without peer"
+                        );
                     }),
                     s.spawn(|| {
                         ready.wait();
                         // a sends nothing: b's receive blocks (while b's send blocks too).
-                        assert_eq!(b.recv_timeout(Duration::from_secs(600)), Err(Error::Terminated), "PAIR recv");
+                        assert_eq!(
+                            b.recv_timeout(Duration::from_secs(600)),
+                            Err(Error::Terminated),
+                            "PAIR recv"
+                        );
                     }),
                 ];
                 ready.wait();
@@ -163,7 +195,11 @@ fn k2_calls_after_shutdown_are_terminated() {
         assert_eq!(s.bind(&ep("k2-new")), Err(Error::Terminated), "{s:?}");
         assert_eq!(s.connect(&ep("k2-after")), Err(Error::Terminated), "{s:?}");
         assert_eq!(s.unbind(&ep("k2-after")), Err(Error::Terminated), "{s:?}");
-        assert_eq!(s.disconnect(&ep("k2-after-pending")), Err(Error::Terminated), "{s:?}");
+        assert_eq!(
+            s.disconnect(&ep("k2-after-pending")),
+            Err(Error::Terminated),
+            "{s:?}"
+        );
         assert_eq!(s.set_sndhwm(5), Err(Error::Terminated), "{s:?}");
         assert_eq!(s.set_rcvhwm(5), Err(Error::Terminated), "{s:?}");
         assert_eq!(s.set_send_timeout(None), Err(Error::Terminated), "{s:?}");
@@ -171,7 +207,11 @@ fn k2_calls_after_shutdown_are_terminated() {
     }
     // Sends and receives, even with messages queued.
     for s in [&push, &a, &b, &pending] {
-        for e in [s.send("m").unwrap_err(), s.try_send("m").unwrap_err(), s.send_timeout("m", Duration::from_secs(60)).unwrap_err()] {
+        for e in [
+            s.send("m").unwrap_err(),
+            s.try_send("m").unwrap_err(),
+            s.send_timeout("m", Duration::from_secs(60)).unwrap_err(),
+        ] {
             assert_eq!(e.error(), &Error::Terminated, "{s:?}");
             assert_eq!(e.message(), &Message::from("m"));
         }
@@ -179,7 +219,11 @@ fn k2_calls_after_shutdown_are_terminated() {
     for s in [&pull, &a] {
         assert_eq!(s.recv(), Err(Error::Terminated), "{s:?}");
         assert_eq!(s.try_recv(), Err(Error::Terminated), "{s:?}");
-        assert_eq!(s.recv_timeout(Duration::from_secs(60)), Err(Error::Terminated), "{s:?}");
+        assert_eq!(
+            s.recv_timeout(Duration::from_secs(60)),
+            Err(Error::Terminated),
+            "{s:?}"
+        );
     }
     // close and drop work, in any order with the context.
     pull.close();
@@ -203,7 +247,14 @@ fn populate(ctx: &Context, drops: &Arc<AtomicUsize>) -> (Vec<Socket>, usize) {
     let mut keep = Vec::new();
 
     // PUSH -> PULL, attached, window full.
-    let (pull, push) = pair_with_hwm(ctx, SocketType::Pull, (1, 2), SocketType::Push, (2, 1), "k3-pushpull");
+    let (pull, push) = pair_with_hwm(
+        ctx,
+        SocketType::Pull,
+        (1, 2),
+        SocketType::Push,
+        (2, 1),
+        "k3-pushpull",
+    );
     for _ in 0..4 {
         push.try_send(msg(&[b"a", b"b"])).unwrap();
     }

@@ -21,7 +21,11 @@ fn c1_connect_before_bind_sends_up_to_own_sndhwm() {
     push.set_sndhwm(5).unwrap();
     push.connect(&ep("c1")).unwrap();
     assert_eq!(push.connection_count(), 1);
-    assert_eq!(fill(&push, 0, 100), 5, "pending window is the connector's SNDHWM");
+    assert_eq!(
+        fill(&push, 0, 100),
+        5,
+        "pending window is the connector's SNDHWM"
+    );
 
     // SNDHWM 0: unlimited while pending.
     let unlimited = sock(&ctx, SocketType::Push);
@@ -67,15 +71,27 @@ fn c2_pending_messages_survive_connector_close() {
         disconnected.send(num_msg(i)).unwrap();
     }
     disconnected.disconnect(&ep("c2")).unwrap();
-    assert_eq!(ctx.endpoint_count(), 1, "the pending entry outlives its connectors");
+    assert_eq!(
+        ctx.endpoint_count(),
+        1,
+        "the pending entry outlives its connectors"
+    );
 
     let pull = sock(&ctx, SocketType::Pull);
     pull.bind(&ep("c2")).unwrap();
     let got: Vec<u64> = (0..20).map(|_| recv_num(&pull)).collect();
     let from_closed: Vec<u64> = got.iter().copied().filter(|&n| n < 100).collect();
     let from_disconnected: Vec<u64> = got.iter().copied().filter(|&n| n >= 100).collect();
-    assert_eq!(from_closed, (0..10).collect::<Vec<_>>(), "in order: {got:?}");
-    assert_eq!(from_disconnected, (100..110).collect::<Vec<_>>(), "in order: {got:?}");
+    assert_eq!(
+        from_closed,
+        (0..10).collect::<Vec<_>>(),
+        "in order: {got:?}"
+    );
+    assert_eq!(
+        from_disconnected,
+        (100..110).collect::<Vec<_>>(),
+        "in order: {got:?}"
+    );
     assert_empty(&pull);
 
     // The same for a PAIR, whose connector closed before the bind.
@@ -146,7 +162,9 @@ fn c4_bound_socket_sends_once_connect_returned() {
             pair_of(&ctx, SocketType::Pair, SocketType::Pair, &name)
         };
         // Non-blocking: there must be a peer already.
-        bound.try_send(num_msg(i)).unwrap_or_else(|e| panic!("iteration {i}: {e}"));
+        bound
+            .try_send(num_msg(i))
+            .unwrap_or_else(|e| panic!("iteration {i}: {e}"));
         assert_eq!(num_of(&connected.try_recv().unwrap()), i);
     }
     // Across threads: connect on one thread, the bound socket sends on another as soon
@@ -165,7 +183,8 @@ fn c4_bound_socket_sends_once_connect_returned() {
         });
         for i in 0..50u64 {
             rx.recv().unwrap();
-            push.try_send(num_msg(i)).unwrap_or_else(|e| panic!("iteration {i}: {e}"));
+            push.try_send(num_msg(i))
+                .unwrap_or_else(|e| panic!("iteration {i}: {e}"));
         }
     });
 }
@@ -210,11 +229,17 @@ fn c6_no_reconnect_after_binder_closes() {
     assert_eq!(recv(&old), Message::from("before"));
     old.close();
     // The PUSH finds the connection gone and drops it.
-    assert_eq!(push.try_send("lost").unwrap_err().error(), &Error::WouldBlock);
+    assert_eq!(
+        push.try_send("lost").unwrap_err().error(),
+        &Error::WouldBlock
+    );
     assert_eq!(push.connection_count(), 0);
     let new = sock(&ctx, SocketType::Pull);
     new.bind(&ep("c6")).unwrap();
-    assert_eq!(push.try_send("after").unwrap_err().error(), &Error::WouldBlock);
+    assert_eq!(
+        push.try_send("after").unwrap_err().error(),
+        &Error::WouldBlock
+    );
     assert_eq!(push.connection_count(), 0);
     assert_eq!(new.connection_count(), 0);
     assert_empty(&new);
@@ -276,7 +301,11 @@ fn c7_disconnect_delivers_what_was_sent() {
     a.send("to b").unwrap();
     a.disconnect(&ep("c7-pair")).unwrap();
     assert_eq!(a.connection_count(), 0);
-    assert_eq!(a.try_recv(), Err(Error::WouldBlock), "nothing from the old connection");
+    assert_eq!(
+        a.try_recv(),
+        Err(Error::WouldBlock),
+        "nothing from the old connection"
+    );
     assert_eq!(recv(&b), Message::from("to b"), "what a sent is delivered");
     assert_empty(&b);
     assert_eq!(dropped(&drops), 1, "the message queued toward a was freed");

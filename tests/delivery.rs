@@ -55,7 +55,10 @@ fn d1_fifo_per_connection_threaded() {
             let mut next = [0u64; SENDERS as usize];
             for _ in 0..SENDERS * N {
                 let (src, seq) = untag(&recv(&pull));
-                assert_eq!(seq, next[src as usize], "source {src}: out of order, lost or duplicated");
+                assert_eq!(
+                    seq, next[src as usize],
+                    "source {src}: out of order, lost or duplicated"
+                );
                 next[src as usize] += 1;
             }
             assert!(next.iter().all(|&n| n == N), "{next:?}");
@@ -63,7 +66,14 @@ fn d1_fifo_per_connection_threaded() {
         assert_empty(&pull);
 
         // PAIR, both directions at once.
-        let (a, b) = pair_with_hwm(&ctx, SocketType::Pair, (3, 4), SocketType::Pair, (2, 5), "d1-pair");
+        let (a, b) = pair_with_hwm(
+            &ctx,
+            SocketType::Pair,
+            (3, 4),
+            SocketType::Pair,
+            (2, 5),
+            "d1-pair",
+        );
         std::thread::scope(|s| {
             for (tx, rx, tag) in [(&a, &b, 1u64), (&b, &a, 2u64)] {
                 s.spawn(move || {
@@ -141,7 +151,14 @@ fn d2_multipart_is_atomic() {
 
         // Not at all: a multipart message refused for lack of room comes back whole and
         // none of its frames is delivered.
-        let (pull, push) = pair_with_hwm(&ctx, SocketType::Pull, (1, 1), SocketType::Push, (1, 1), "d2-full");
+        let (pull, push) = pair_with_hwm(
+            &ctx,
+            SocketType::Pull,
+            (1, 1),
+            SocketType::Push,
+            (1, 1),
+            "d2-full",
+        );
         push.send(multipart(1)).unwrap();
         push.send(multipart(2)).unwrap();
         let err = push.try_send(multipart(3)).unwrap_err();
@@ -222,14 +239,24 @@ fn d3_push_skips_full_connections() {
 fn d3_push_blocks_when_no_room() {
     with_hang_guard(Duration::from_secs(60), || {
         let ctx = Context::new();
-        let (pull, push) = pair_with_hwm(&ctx, SocketType::Pull, (1, 1), SocketType::Push, (1, 1), "d3-block");
+        let (pull, push) = pair_with_hwm(
+            &ctx,
+            SocketType::Pull,
+            (1, 1),
+            SocketType::Push,
+            (1, 1),
+            "d3-block",
+        );
         assert_eq!(fill(&push, 0, 10), 2);
         let e = push.try_send(num_msg(2)).unwrap_err();
         assert_eq!(e.error(), &Error::WouldBlock);
-        let e = push.send_timeout(num_msg(2), Duration::from_millis(20)).unwrap_err();
+        let e = push
+            .send_timeout(num_msg(2), Duration::from_millis(20))
+            .unwrap_err();
         assert_eq!(e.error(), &Error::TimedOut);
         assert_eq!(num_of(e.message()), 2);
-        push.set_send_timeout(Some(Duration::from_millis(20))).unwrap();
+        push.set_send_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
         assert_eq!(push.send(num_msg(2)).unwrap_err().error(), &Error::TimedOut);
         push.set_send_timeout(None).unwrap();
         // Nothing of the failed attempts was delivered.
@@ -250,8 +277,17 @@ fn d3_push_blocks_when_no_room() {
 
         // No connection at all: the same three answers.
         let lonely = sock(&ctx, SocketType::Push);
-        assert_eq!(lonely.try_send("x").unwrap_err().error(), &Error::WouldBlock);
-        assert_eq!(lonely.send_timeout("x", Duration::from_millis(20)).unwrap_err().error(), &Error::TimedOut);
+        assert_eq!(
+            lonely.try_send("x").unwrap_err().error(),
+            &Error::WouldBlock
+        );
+        assert_eq!(
+            lonely
+                .send_timeout("x", Duration::from_millis(20))
+                .unwrap_err()
+                .error(),
+            &Error::TimedOut
+        );
     });
 }
 
@@ -275,7 +311,19 @@ fn d4_pull_fair_queues() {
         }
     }
     let got: Vec<(u64, u64)> = (0..8).map(|_| untag(&recv(&pull))).collect();
-    assert_eq!(got, [(0, 0), (1, 0), (2, 0), (1, 1), (2, 1), (1, 2), (2, 2), (2, 3)]);
+    assert_eq!(
+        got,
+        [
+            (0, 0),
+            (1, 0),
+            (2, 0),
+            (1, 1),
+            (2, 1),
+            (1, 2),
+            (2, 2),
+            (2, 3)
+        ]
+    );
     assert_empty(&pull);
 
     // A source that becomes ready again rejoins the rotation.
@@ -327,7 +375,10 @@ fn d5_pair_refuses_second_peer() {
         let d = sock(&ctx, SocketType::Pair);
         d.connect(&ep("d5")).unwrap();
         assert_eq!(a.connection_count(), 1, "a adopted and refused d");
-        assert_eq!(d.try_send("d").unwrap_err().error(), &Error::HostUnreachable);
+        assert_eq!(
+            d.try_send("d").unwrap_err().error(),
+            &Error::HostUnreachable
+        );
         assert_eq!(recv(&a), Message::from("last from b"));
         assert_empty(&a);
         // Now a is free: the next connector is accepted.
@@ -353,9 +404,21 @@ fn d6_bound_socket_without_peer_would_block() {
         let e = s.try_send("early").unwrap_err();
         assert_eq!(e.error(), &Error::WouldBlock, "{ty}");
         assert_eq!(e.into_message(), Message::from("early"));
-        assert_eq!(s.send_timeout("early", Duration::from_millis(10)).unwrap_err().error(), &Error::TimedOut);
+        assert_eq!(
+            s.send_timeout("early", Duration::from_millis(10))
+                .unwrap_err()
+                .error(),
+            &Error::TimedOut
+        );
         // A peer that connects afterwards finds nothing queued.
-        let peer = sock(&ctx, if ty == SocketType::Push { SocketType::Pull } else { SocketType::Pair });
+        let peer = sock(
+            &ctx,
+            if ty == SocketType::Push {
+                SocketType::Pull
+            } else {
+                SocketType::Pair
+            },
+        );
         peer.connect(&ep(&name)).unwrap();
         assert_empty(&peer);
         s.send("late").unwrap();
@@ -373,7 +436,10 @@ fn d7_unsupported_directions() {
     // Blocking calls fail at once too (no hang).
     assert_eq!(push.recv(), Err(Error::NotSupported));
     assert_eq!(push.try_recv(), Err(Error::NotSupported));
-    assert_eq!(push.recv_timeout(Duration::from_secs(60)), Err(Error::NotSupported));
+    assert_eq!(
+        push.recv_timeout(Duration::from_secs(60)),
+        Err(Error::NotSupported)
+    );
     for e in [
         pull.send("m").unwrap_err(),
         pull.try_send("m").unwrap_err(),

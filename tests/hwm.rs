@@ -54,17 +54,31 @@ fn r9_binder_options_are_snapshot_at_bind() {
 #[test]
 fn h1_window_is_sum_of_hwms() {
     let ctx = Context::new();
-    // (a snd, a rcv, b snd, b rcv) -> (a->b window, b->a window); a binds, b connects.
-    let table: [((usize, usize), (usize, usize), u64, u64); 5] = [
+    // ((a snd, a rcv), (b snd, b rcv), a->b window, b->a window); a binds, b connects;
+    // window 0 means unlimited.
+    type Row = ((usize, usize), (usize, usize), u64, u64);
+    let table: [Row; 5] = [
         ((1, 1), (1, 1), 2, 2),
         ((2, 9), (4, 5), 7, 13),
         ((10, 3), (0, 6), 16, 0),
         ((0, 0), (7, 7), 0, 0),
-        ((DEFAULT_HWM, DEFAULT_HWM), (DEFAULT_HWM, DEFAULT_HWM), 2000, 2000),
+        (
+            (DEFAULT_HWM, DEFAULT_HWM),
+            (DEFAULT_HWM, DEFAULT_HWM),
+            2000,
+            2000,
+        ),
     ];
     const UNLIMITED_PROBE: u64 = 5000;
     for (i, (ah, bh, ab, ba)) in table.into_iter().enumerate() {
-        let (a, b) = pair_with_hwm(&ctx, SocketType::Pair, ah, SocketType::Pair, bh, &format!("h1-{i}"));
+        let (a, b) = pair_with_hwm(
+            &ctx,
+            SocketType::Pair,
+            ah,
+            SocketType::Pair,
+            bh,
+            &format!("h1-{i}"),
+        );
         let want = |w: u64| if w == 0 { UNLIMITED_PROBE } else { w };
         assert_eq!(fill(&a, 0, UNLIMITED_PROBE), want(ab), "row {i}: a -> b");
         assert_eq!(fill(&b, 0, UNLIMITED_PROBE), want(ba), "row {i}: b -> a");
@@ -79,7 +93,14 @@ fn h1_window_is_sum_of_hwms() {
         assert_empty(&b);
     }
     // PUSH/PULL, with the PUSH bound this time.
-    let (push, pull) = pair_with_hwm(&ctx, SocketType::Push, (3, 100), SocketType::Pull, (100, 8), "h1-push");
+    let (push, pull) = pair_with_hwm(
+        &ctx,
+        SocketType::Push,
+        (3, 100),
+        SocketType::Pull,
+        (100, 8),
+        "h1-push",
+    );
     assert_eq!(fill(&push, 0, 1000), 11);
     for n in 0..11 {
         assert_eq!(recv_num(&pull), n);
@@ -125,7 +146,14 @@ fn h2_pending_window_then_sum_at_bind() {
 #[test]
 fn h3_hwm_counts_messages_not_frames() {
     let ctx = Context::new();
-    let (pull, push) = pair_with_hwm(&ctx, SocketType::Pull, (1, 2), SocketType::Push, (2, 1), "h3");
+    let (pull, push) = pair_with_hwm(
+        &ctx,
+        SocketType::Pull,
+        (1, 2),
+        SocketType::Push,
+        (2, 1),
+        "h3",
+    );
     let big = vec![7u8; 1 << 16];
     let msg = |i: u8| {
         let mut m = Message::from(vec![i]);
@@ -135,9 +163,13 @@ fn h3_hwm_counts_messages_not_frames() {
         m
     };
     for i in 0..4 {
-        push.try_send(msg(i)).unwrap_or_else(|e| panic!("message {i}: {e}"));
+        push.try_send(msg(i))
+            .unwrap_or_else(|e| panic!("message {i}: {e}"));
     }
-    assert_eq!(push.try_send(msg(4)).unwrap_err().error(), &Error::WouldBlock);
+    assert_eq!(
+        push.try_send(msg(4)).unwrap_err().error(),
+        &Error::WouldBlock
+    );
     for i in 0..4 {
         let m = recv(&pull);
         assert_eq!(m.len(), 10);
@@ -160,8 +192,14 @@ fn h4_defaults_and_range() {
         assert_eq!(s.sndhwm(), 1000, "{ty}");
         assert_eq!(s.rcvhwm(), 1000, "{ty}");
         for bad in [MAX_HWM + 1, usize::MAX] {
-            assert!(matches!(s.set_sndhwm(bad), Err(Error::InvalidArgument(_))), "{ty} {bad}");
-            assert!(matches!(s.set_rcvhwm(bad), Err(Error::InvalidArgument(_))), "{ty} {bad}");
+            assert!(
+                matches!(s.set_sndhwm(bad), Err(Error::InvalidArgument(_))),
+                "{ty} {bad}"
+            );
+            assert!(
+                matches!(s.set_rcvhwm(bad), Err(Error::InvalidArgument(_))),
+                "{ty} {bad}"
+            );
             assert_eq!(s.sndhwm(), 1000, "a rejected value changes nothing");
             assert_eq!(s.rcvhwm(), 1000, "a rejected value changes nothing");
         }
@@ -190,9 +228,24 @@ fn read_expect(s: &inproc::Socket, want: u64) {
 #[test]
 fn h5_credit_returns_at_lwm() {
     let ctx = Context::new();
-    for (i, (snd, rcv, lwm)) in [(10usize, 10usize, 10u64), (3, 4, 4), (1, 1, 1), (50, 51, 51)].into_iter().enumerate() {
+    for (i, (snd, rcv, lwm)) in [
+        (10usize, 10usize, 10u64),
+        (3, 4, 4),
+        (1, 1, 1),
+        (50, 51, 51),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let window = (snd + rcv) as u64;
-        let (pull, push) = pair_with_hwm(&ctx, SocketType::Pull, (1000, rcv), SocketType::Push, (snd, 1000), &format!("h5-{i}"));
+        let (pull, push) = pair_with_hwm(
+            &ctx,
+            SocketType::Pull,
+            (1000, rcv),
+            SocketType::Push,
+            (snd, 1000),
+            &format!("h5-{i}"),
+        );
         assert_eq!(fill(&push, 0, 10_000), window, "window {window}");
         let mut next_read = 0;
         let mut next_send = window;
@@ -204,9 +257,15 @@ fn h5_credit_returns_at_lwm() {
                 let room = fill(&push, next_send, 10_000);
                 next_send += room;
                 if k < lwm {
-                    assert_eq!(room, 0, "window {window}, round {round}: credit after only {k} reads");
+                    assert_eq!(
+                        room, 0,
+                        "window {window}, round {round}: credit after only {k} reads"
+                    );
                 } else {
-                    assert_eq!(room, lwm, "window {window}, round {round}: credit after {k} reads");
+                    assert_eq!(
+                        room, lwm,
+                        "window {window}, round {round}: credit after {k} reads"
+                    );
                 }
             }
         }
@@ -225,7 +284,14 @@ fn h5_credit_returns_at_lwm() {
 #[test]
 fn h5_credit_returns_when_reader_finds_pipe_empty() {
     let ctx = Context::new();
-    let (pull, push) = pair_with_hwm(&ctx, SocketType::Pull, (1000, 10), SocketType::Push, (10, 1000), "h5-empty");
+    let (pull, push) = pair_with_hwm(
+        &ctx,
+        SocketType::Pull,
+        (1000, 10),
+        SocketType::Push,
+        (10, 1000),
+        "h5-empty",
+    );
     assert_eq!(fill(&push, 0, 3), 3);
     for i in 0..3 {
         read_expect(&pull, i);
@@ -243,20 +309,38 @@ fn h6_nonblocking_send_after_credit_never_would_block() {
     // One thread: fill, read one, the next try_send must succeed, and the window is then
     // full again.
     let ctx = Context::new();
-    let (pull, push) = pair_with_hwm(&ctx, SocketType::Pull, (1000, 1), SocketType::Push, (1, 1000), "h6");
+    let (pull, push) = pair_with_hwm(
+        &ctx,
+        SocketType::Pull,
+        (1000, 1),
+        SocketType::Push,
+        (1, 1000),
+        "h6",
+    );
     assert_eq!(fill(&push, 0, 10), 2);
     for i in 0..N {
         read_expect(&pull, i);
-        push.try_send(num_msg(i + 2)).unwrap_or_else(|e| panic!("send {i}: {e} after credit was returned"));
-        assert_eq!(push.try_send("extra").unwrap_err().error(), &Error::WouldBlock, "window of 2 exceeded");
+        push.try_send(num_msg(i + 2))
+            .unwrap_or_else(|e| panic!("send {i}: {e} after credit was returned"));
+        assert_eq!(
+            push.try_send("extra").unwrap_err().error(),
+            &Error::WouldBlock,
+            "window of 2 exceeded"
+        );
     }
 
     // Two threads: the reader reads, then tells the writer (a channel orders the read
     // before the send); the writer's very next try_send must succeed.
     with_hang_guard(Duration::from_secs(60), move || {
         let ctx = Context::new();
-        let (pull, push) =
-            pair_with_hwm(&ctx, SocketType::Pull, (1000, 1), SocketType::Push, (1, 1000), "h6-threads");
+        let (pull, push) = pair_with_hwm(
+            &ctx,
+            SocketType::Pull,
+            (1000, 1),
+            SocketType::Push,
+            (1, 1000),
+            "h6-threads",
+        );
         assert_eq!(fill(&push, 0, 10), 2);
         let (tx, rx) = mpsc::channel::<u64>();
         std::thread::scope(|s| {
@@ -280,7 +364,14 @@ fn h6_nonblocking_send_after_credit_never_would_block() {
 #[test]
 fn h7_changing_hwm_live() {
     let ctx = Context::new();
-    let (pull, push) = pair_with_hwm(&ctx, SocketType::Pull, (1000, 2), SocketType::Push, (2, 1000), "h7");
+    let (pull, push) = pair_with_hwm(
+        &ctx,
+        SocketType::Pull,
+        (1000, 2),
+        SocketType::Push,
+        (2, 1000),
+        "h7",
+    );
     assert_eq!(fill(&push, 0, 100), 4, "2 + 2");
     // Raise the sender's SNDHWM: 5 + 2 = 7 (libzmq would give 9).
     push.set_sndhwm(5).unwrap();
@@ -302,7 +393,14 @@ fn h7_changing_hwm_live() {
     assert_eq!(fill(&push, 17, 3000), 3000);
 
     // The same on the connector's receive side, with the binder sending (PAIR).
-    let (a, b) = pair_with_hwm(&ctx, SocketType::Pair, (3, 1000), SocketType::Pair, (1000, 3), "h7-pair");
+    let (a, b) = pair_with_hwm(
+        &ctx,
+        SocketType::Pair,
+        (3, 1000),
+        SocketType::Pair,
+        (1000, 3),
+        "h7-pair",
+    );
     assert_eq!(fill(&a, 0, 100), 6);
     b.set_rcvhwm(4).unwrap();
     assert_eq!(fill(&a, 6, 100), 1, "3 + 4");
@@ -318,8 +416,14 @@ fn h8_hundred_thousand_through_hwm_10_slow_receiver() {
     const WINDOW: u64 = 20;
     with_hang_guard(Duration::from_secs(120), || {
         let ctx = Context::new();
-        let (pull, push) =
-            pair_with_hwm(&ctx, SocketType::Pull, (10, 10), SocketType::Push, (10, 10), "h8");
+        let (pull, push) = pair_with_hwm(
+            &ctx,
+            SocketType::Pull,
+            (10, 10),
+            SocketType::Push,
+            (10, 10),
+            "h8",
+        );
         // Messages the sender has finished sending (incremented after `send` returns).
         let sent = AtomicU64::new(0);
         std::thread::scope(|s| {
@@ -335,7 +439,11 @@ fn h8_hundred_thousand_through_hwm_10_slow_receiver() {
                 // A send completes only with room in the window, and room only comes
                 // from reads: completed sends <= reads + window.
                 let done = sent.load(Ordering::SeqCst);
-                assert!(done <= i + 1 + WINDOW, "{done} sent with only {} read", i + 1);
+                assert!(
+                    done <= i + 1 + WINDOW,
+                    "{done} sent with only {} read",
+                    i + 1
+                );
                 if i % 1000 == 0 {
                     // Be slow: busy work and a yield, so the sender runs into the window.
                     for k in 0..20_000u64 {

@@ -111,7 +111,9 @@ fn r3_unbind_frees_name_at_once() {
         let (first, second) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
         first.bind(&ep("r3")).unwrap();
         first.unbind(&ep("r3")).unwrap();
-        second.bind(&ep("r3")).unwrap_or_else(|e| panic!("iteration {i}: bind after unbind: {e}"));
+        second
+            .bind(&ep("r3"))
+            .unwrap_or_else(|e| panic!("iteration {i}: bind after unbind: {e}"));
         second.unbind(&ep("r3")).unwrap();
     }
     assert_eq!(ctx.endpoint_count(), 0);
@@ -145,8 +147,10 @@ fn r4_close_frees_names_at_once() {
         }
         assert_eq!(ctx.endpoint_count(), 0, "iteration {i}");
         let b = sock(&ctx, SocketType::Pull);
-        b.bind(&ep("r4-x")).unwrap_or_else(|e| panic!("iteration {i}: bind after close: {e}"));
-        b.bind(&ep("r4-y")).unwrap_or_else(|e| panic!("iteration {i}: bind after close: {e}"));
+        b.bind(&ep("r4-x"))
+            .unwrap_or_else(|e| panic!("iteration {i}: bind after close: {e}"));
+        b.bind(&ep("r4-y"))
+            .unwrap_or_else(|e| panic!("iteration {i}: bind after close: {e}"));
     }
 }
 
@@ -228,7 +232,11 @@ fn r6_unknown_unbind_and_disconnect_are_no_such_endpoint() {
     s.bind(&ep("r6-bound")).unwrap();
     assert_eq!(s.disconnect(&ep("r6-bound")), Err(Error::NoSuchEndpoint));
     let probe = sock(&ctx, SocketType::Push);
-    assert_eq!(probe.bind(&ep("r6-bound")), Err(Error::AddrInUse), "still bound");
+    assert_eq!(
+        probe.bind(&ep("r6-bound")),
+        Err(Error::AddrInUse),
+        "still bound"
+    );
 
     // `unbind` does not disconnect.
     s.connect(&ep("r6-owned")).unwrap();
@@ -319,19 +327,24 @@ fn r8_threads_hammer_bind_connect_close() {
         let received = Arc::new(Mutex::new(HashSet::<u64>::new()));
         let start = Arc::new(Barrier::new(THREADS));
 
-        let drain = |pull: &inproc::Socket, sent: &Mutex<HashSet<u64>>, received: &Mutex<HashSet<u64>>| {
-            while let Ok(m) = pull.try_recv() {
-                let n = num_of(&m);
-                assert!(sent.lock().unwrap().contains(&n), "received {n:#x}, which was never sent");
-                assert!(received.lock().unwrap().insert(n), "received {n:#x} twice");
-            }
-        };
+        let drain =
+            |pull: &inproc::Socket, sent: &Mutex<HashSet<u64>>, received: &Mutex<HashSet<u64>>| {
+                while let Ok(m) = pull.try_recv() {
+                    let n = num_of(&m);
+                    assert!(
+                        sent.lock().unwrap().contains(&n),
+                        "received {n:#x}, which was never sent"
+                    );
+                    assert!(received.lock().unwrap().insert(n), "received {n:#x} twice");
+                }
+            };
 
         std::thread::scope(|s| {
             for t in 0..THREADS {
-                let (ctx, binders, sent, received, start) = (&ctx, &binders, &sent, &received, &start);
+                let (ctx, binders, sent, received, start) =
+                    (&ctx, &binders, &sent, &received, &start);
                 s.spawn(move || {
-                    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1) * 0x1234_5678_9ABC);
+                    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((t as u64 + 1) * 0x1234_5678_9ABC));
                     let mut seq = 0u64;
                     // (socket, name index) of this thread's current binder.
                     let mut binder: Option<(inproc::Socket, usize)> = None;
@@ -345,7 +358,11 @@ fn r8_threads_hammer_bind_connect_close() {
                                 match pull.bind(&ep(NAMES[i])) {
                                     Ok(()) => {
                                         let before = binders[i].fetch_add(1, Ordering::SeqCst);
-                                        assert_eq!(before, 0, "two sockets bound {} at once", NAMES[i]);
+                                        assert_eq!(
+                                            before, 0,
+                                            "two sockets bound {} at once",
+                                            NAMES[i]
+                                        );
                                         binder = Some((pull, i));
                                     }
                                     Err(Error::AddrInUse) => {}
@@ -408,6 +425,9 @@ fn r8_threads_hammer_bind_connect_close() {
             assert!(sent.contains(&n), "received {n:#x}, which was never sent");
             assert!(received.insert(n), "received {n:#x} twice");
         }
-        assert!(!received.is_empty(), "the hammer delivered nothing: it tested nothing");
+        assert!(
+            !received.is_empty(),
+            "the hammer delivered nothing: it tested nothing"
+        );
     });
 }

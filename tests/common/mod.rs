@@ -19,12 +19,18 @@ pub(crate) fn ep(name: &str) -> String {
 
 /// A socket of type `ty` (must be implemented).
 pub(crate) fn sock(ctx: &Context, ty: SocketType) -> Socket {
-    ctx.socket(ty).unwrap_or_else(|e| panic!("socket({ty}) failed: {e}"))
+    ctx.socket(ty)
+        .unwrap_or_else(|e| panic!("socket({ty}) failed: {e}"))
 }
 
 /// `(bound, connected)`: a socket of type `bind_ty` bound to `inproc://name` and one of
 /// type `connect_ty` connected to it (bind first, so the connection attaches at once).
-pub(crate) fn pair_of(ctx: &Context, bind_ty: SocketType, connect_ty: SocketType, name: &str) -> (Socket, Socket) {
+pub(crate) fn pair_of(
+    ctx: &Context,
+    bind_ty: SocketType,
+    connect_ty: SocketType,
+    name: &str,
+) -> (Socket, Socket) {
     let b = sock(ctx, bind_ty);
     b.bind(&ep(name)).unwrap();
     let c = sock(ctx, connect_ty);
@@ -61,13 +67,16 @@ pub(crate) fn num_msg(n: u64) -> Message {
 /// The number in a message made by [`num_msg`].
 pub(crate) fn num_of(m: &Message) -> u64 {
     assert_eq!(m.len(), 1, "expected one frame, got {m:?}");
-    let b: [u8; 8] = m.frames()[0][..].try_into().unwrap_or_else(|_| panic!("not a number message: {m:?}"));
+    let b: [u8; 8] = m.frames()[0][..]
+        .try_into()
+        .unwrap_or_else(|_| panic!("not a number message: {m:?}"));
     u64::from_le_bytes(b)
 }
 
 /// Receives with a generous timeout (a hang guard, not a timing assertion).
 pub(crate) fn recv(s: &Socket) -> Message {
-    s.recv_timeout(HANG).unwrap_or_else(|e| panic!("recv on {s:?} failed: {e}"))
+    s.recv_timeout(HANG)
+        .unwrap_or_else(|e| panic!("recv on {s:?} failed: {e}"))
 }
 
 /// Receives a number message with a generous timeout.
@@ -93,7 +102,11 @@ pub(crate) fn fill(s: &Socket, first: u64, limit: u64) -> u64 {
         match s.try_send(num_msg(first + n)) {
             Ok(()) => n += 1,
             Err(e) => {
-                assert_eq!(e.error(), &Error::WouldBlock, "fill stopped with the wrong error");
+                assert_eq!(
+                    e.error(),
+                    &Error::WouldBlock,
+                    "fill stopped with the wrong error"
+                );
                 assert_eq!(num_of(e.message()), first + n, "the message comes back");
                 return n;
             }
@@ -114,7 +127,10 @@ pub(crate) fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 
 /// Runs `f` on its own thread and fails if it takes longer than `limit` (a hang guard).
 /// A panic in `f` is propagated.
-pub(crate) fn with_hang_guard<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) fn with_hang_guard<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (tx, rx) = mpsc::channel();
     let h = std::thread::spawn(move || {
         let v = f();
@@ -126,7 +142,9 @@ pub(crate) fn with_hang_guard<T: Send + 'static>(limit: Duration, f: impl FnOnce
             Ok(v) => v,
             Err(p) => std::panic::resume_unwind(p),
         },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("hang: the test did not finish within {limit:?}"),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("hang: the test did not finish within {limit:?}")
+        }
     }
 }
 
