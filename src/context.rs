@@ -15,7 +15,7 @@ use crate::wait::Notify;
 /// separate names: a connect in one never reaches a bind in the other.
 ///
 /// ```
-/// # if inproc::sync::MODEL_BUILD { return }
+/// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
 /// use inproc::{Context, SocketType};
 /// let ctx = Context::new();
 /// let pull = ctx.socket(SocketType::Pull)?;

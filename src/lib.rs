@@ -2,7 +2,7 @@
 //! model-checked lock-free core.
 //!
 //! ```
-//! # if inproc::sync::MODEL_BUILD { return }
+//! # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
 //! use inproc::{Context, SocketType};
 //! let ctx = Context::new();
 //! let pull = ctx.socket(SocketType::Pull)?;

@@ -157,24 +157,27 @@ fn r4_close_frees_names_at_once() {
 /// R-4: "A connect right after a close never reaches the closed socket: it goes pending."
 #[test]
 fn r4_connect_after_close_goes_pending() {
-    let ctx = Context::new();
-    for i in 0..100u64 {
-        let name = format!("r4-pending-{i}");
-        let old = sock(&ctx, SocketType::Pull);
-        old.bind(&ep(&name)).unwrap();
-        old.close();
-        let push = sock(&ctx, SocketType::Push);
-        push.connect(&ep(&name)).unwrap();
-        // Pending: the name is in the registry again, held by the connection.
-        assert_eq!(ctx.endpoint_count(), 1, "iteration {i}");
-        // The pending connection takes messages (up to SNDHWM)...
-        push.try_send(num_msg(i)).unwrap();
-        // ...and delivers them to the next binder: nothing was lost to the closed socket.
-        let new = sock(&ctx, SocketType::Pull);
-        new.bind(&ep(&name)).unwrap();
-        assert_eq!(recv_num(&new), i);
-        assert_eq!(new.connection_count(), 1);
-    }
+    // A connect that reached the closed socket could also retry forever: guard it.
+    with_hang_guard(Duration::from_secs(60), || {
+        let ctx = Context::new();
+        for i in 0..100u64 {
+            let name = format!("r4-pending-{i}");
+            let old = sock(&ctx, SocketType::Pull);
+            old.bind(&ep(&name)).unwrap();
+            old.close();
+            let push = sock(&ctx, SocketType::Push);
+            push.connect(&ep(&name)).unwrap();
+            // Pending: the name is in the registry again, held by the connection.
+            assert_eq!(ctx.endpoint_count(), 1, "iteration {i}");
+            // The pending connection takes messages (up to SNDHWM)...
+            push.try_send(num_msg(i)).unwrap();
+            // ...and delivers them to the next binder: nothing was lost to the closed socket.
+            let new = sock(&ctx, SocketType::Pull);
+            new.bind(&ep(&name)).unwrap();
+            assert_eq!(recv_num(&new), i);
+            assert_eq!(new.connection_count(), 1);
+        }
+    });
 }
 
 /// R-5: "`unbind` keeps existing connections working in both directions, with nothing

@@ -239,7 +239,7 @@ impl State {
 /// whose context was shut down returns [`Error::Terminated`].
 ///
 /// ```
-/// # if inproc::sync::MODEL_BUILD { return }
+/// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
 /// use inproc::{Context, SocketType};
 /// let ctx = Context::new();
 /// // Connect before bind: the connector can send at once; delivery happens at bind.
