@@ -44,7 +44,11 @@ fn run(window: usize, items: u32) {
         }
     }
     t.join().unwrap();
-    assert_eq!(got, (0..items).collect::<Vec<_>>(), "FIFO, no loss, no duplication");
+    assert_eq!(
+        got,
+        (0..items).collect::<Vec<_>>(),
+        "FIFO, no loss, no duplication"
+    );
 }
 
 #[test]

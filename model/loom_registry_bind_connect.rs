@@ -52,9 +52,21 @@ fn scenario(order: Order) {
             (pull, t.join().unwrap())
         }
     };
-    assert_eq!(pull.try_recv().unwrap_err(), inproc::Error::WouldBlock, "no duplicate");
-    assert_eq!(push.connection_count(), 1, "exactly one connection (connector)");
-    assert_eq!(pull.connection_count(), 1, "exactly one connection (binder)");
+    assert_eq!(
+        pull.try_recv().unwrap_err(),
+        inproc::Error::WouldBlock,
+        "no duplicate"
+    );
+    assert_eq!(
+        push.connection_count(),
+        1,
+        "exactly one connection (connector)"
+    );
+    assert_eq!(
+        pull.connection_count(),
+        1,
+        "exactly one connection (binder)"
+    );
 }
 
 fn receive_both(pull: &inproc::Socket) {

@@ -24,7 +24,8 @@ fn close_vs_connect_then_rebind() {
         });
         old.close();
         let new = ctx.socket(SocketType::Pull).unwrap();
-        new.bind("inproc://x").expect("close frees the name at once");
+        new.bind("inproc://x")
+            .expect("close frees the name at once");
         let (push, sent) = t.join().unwrap();
         let got = new.try_recv();
         if new.connection_count() == 1 {
@@ -34,7 +35,10 @@ fn close_vs_connect_then_rebind() {
         } else {
             // Connect came first: it reached the old binder, which is gone.
             assert_eq!(got.unwrap_err(), Error::WouldBlock);
-            assert_eq!(push.try_send("again").unwrap_err().error(), &Error::WouldBlock);
+            assert_eq!(
+                push.try_send("again").unwrap_err().error(),
+                &Error::WouldBlock
+            );
         }
     });
 }

@@ -27,7 +27,9 @@ fn unbind_vs_connect_message_reaches_exactly_one_binder() {
         let at_old = old.try_recv();
         let at_new = new.try_recv();
         match (&at_old, &at_new) {
-            (Ok(m), Err(Error::WouldBlock)) | (Err(Error::WouldBlock), Ok(m)) => assert_eq!(m, &"m".into()),
+            (Ok(m), Err(Error::WouldBlock)) | (Err(Error::WouldBlock), Ok(m)) => {
+                assert_eq!(m, &"m".into())
+            }
             other => panic!("message must reach exactly one binder: {other:?}"),
         }
         assert_eq!(push.connection_count(), 1);

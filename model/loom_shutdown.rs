@@ -27,6 +27,9 @@ fn shutdown_wakes_blocked_send_and_recv() {
         ctx.shutdown();
         ts.join().unwrap();
         tr.join().unwrap();
-        assert!(matches!(ctx.socket(SocketType::Pair), Err(Error::Terminated)));
+        assert!(matches!(
+            ctx.socket(SocketType::Pair),
+            Err(Error::Terminated)
+        ));
     });
 }

@@ -20,11 +20,11 @@ use std::collections::{BTreeMap, VecDeque};
 use inproc::{Context, Error, Message, Socket, SocketType};
 
 /// Names the operations use; the last one is malformed on purpose.
-pub const NAMES: [&str; 4] = ["inproc://a", "inproc://b", "inproc://c", "inproc:/bad"];
+pub(crate) const NAMES: [&str; 4] = ["inproc://a", "inproc://b", "inproc://c", "inproc:/bad"];
 
 /// One operation. Socket and name indices are taken modulo the number available.
 #[derive(Debug, Clone, Copy)]
-pub enum Op {
+pub(crate) enum Op {
     /// Create a socket: 0 PAIR, 1 PUSH, 2 PULL, 3 an unimplemented type (REQ).
     Socket(u8),
     Close(u8),
@@ -52,12 +52,20 @@ fn sum_rule(snd: usize, rcv: usize) -> usize {
 }
 
 fn lwm(window: usize) -> usize {
-    if window == 0 { inproc_unlimited_lwm() } else { window.div_ceil(2).max(1) }
+    if window == 0 {
+        inproc_unlimited_lwm()
+    } else {
+        window.div_ceil(2).max(1)
+    }
 }
 
 /// The credit interval of an unlimited window (1024; 2 under the checkers and Miri).
 fn inproc_unlimited_lwm() -> usize {
-    if cfg!(any(loom, shuttle, miri)) { 2 } else { 1024 }
+    if cfg!(any(loom, shuttle, miri)) {
+        2
+    } else {
+        1024
+    }
 }
 
 type SockId = usize;
@@ -153,13 +161,17 @@ struct Sock {
 
 #[derive(Debug)]
 enum Name {
-    Bound { sock: SockId, snd: usize, rcv: usize },
+    Bound {
+        sock: SockId,
+        snd: usize,
+        rcv: usize,
+    },
     Pending(Vec<ConnId>),
 }
 
 /// The reference model. See the module docs.
 #[derive(Debug, Default)]
-pub struct Model {
+pub(crate) struct Model {
     terminated: bool,
     socks: Vec<Sock>,
     names: BTreeMap<String, Name>,
@@ -168,7 +180,7 @@ pub struct Model {
 
 /// Outcome of an operation, comparable between library and model.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Ok,
     Err(Error),
     Msg(Message),
@@ -177,7 +189,9 @@ pub enum Outcome {
 }
 
 fn parse(name: &str) -> Result<String, Error> {
-    inproc::Endpoint::parse(name).map(|e| e.to_string()).map_err(Error::from)
+    inproc::Endpoint::parse(name)
+        .map(|e| e.to_string())
+        .map_err(Error::from)
 }
 
 impl Model {
@@ -195,9 +209,12 @@ impl Model {
 
     fn has_peer(&self, s: SockId) -> bool {
         match &self.socks[s].pattern {
-            Pattern::Pair { peer: Some((c, side)), .. } => {
+            Pattern::Pair {
+                peer: Some((c, side)),
+                ..
+            } => {
                 self.socks[s].pipes.contains(&(*c, *side))
-                    && !(self.conns[*c].peer_closed(*side) && !self.conns[*c].readable(*side))
+                    && (!self.conns[*c].peer_closed(*side) || self.conns[*c].readable(*side))
             }
             _ => false,
         }
@@ -259,9 +276,18 @@ impl Model {
             return Outcome::Err(Error::Terminated);
         }
         let pattern = match ty {
-            SocketType::Pair => Pattern::Pair { peer: None, refused: false },
-            SocketType::Push => Pattern::Push { order: Vec::new(), next: 0 },
-            _ => Pattern::Pull { order: Vec::new(), next: 0 },
+            SocketType::Pair => Pattern::Pair {
+                peer: None,
+                refused: false,
+            },
+            SocketType::Push => Pattern::Push {
+                order: Vec::new(),
+                next: 0,
+            },
+            _ => Pattern::Pull {
+                order: Vec::new(),
+                next: 0,
+            },
         };
         self.socks.push(Sock {
             ty,
@@ -278,7 +304,8 @@ impl Model {
     }
 
     fn close(&mut self, s: SockId) {
-        self.names.retain(|_, n| !matches!(n, Name::Bound { sock, .. } if *sock == s));
+        self.names
+            .retain(|_, n| !matches!(n, Name::Bound { sock, .. } if *sock == s));
         for c in std::mem::take(&mut self.socks[s].inbox) {
             self.close_end((c, 1));
         }
@@ -300,7 +327,8 @@ impl Model {
             None => Vec::new(),
         };
         let (snd, rcv) = (self.socks[s].snd, self.socks[s].rcv);
-        self.names.insert(ep.clone(), Name::Bound { sock: s, snd, rcv });
+        self.names
+            .insert(ep.clone(), Name::Bound { sock: s, snd, rcv });
         for c in owed {
             if self.conns[c].closed[1] {
                 continue; // never happens: a pending binder end is only closed by its drop
@@ -326,16 +354,31 @@ impl Model {
         match self.names.get_mut(&ep) {
             Some(Name::Bound { sock, snd, rcv }) => {
                 let (b, snd, rcv) = (*sock, *snd, *rcv);
-                self.conns.push(Conn { closed: [false; 2], refused: false, hwm: [me, (snd, rcv)], dirs: Default::default() });
+                self.conns.push(Conn {
+                    closed: [false; 2],
+                    refused: false,
+                    hwm: [me, (snd, rcv)],
+                    dirs: Default::default(),
+                });
                 self.socks[b].inbox.push(c);
             }
             Some(Name::Pending(list)) => {
                 list.push(c);
-                self.conns.push(Conn { closed: [false; 2], refused: false, hwm: [me, (UNKNOWN, UNKNOWN)], dirs: Default::default() });
+                self.conns.push(Conn {
+                    closed: [false; 2],
+                    refused: false,
+                    hwm: [me, (UNKNOWN, UNKNOWN)],
+                    dirs: Default::default(),
+                });
             }
             None => {
                 self.names.insert(ep.clone(), Name::Pending(vec![c]));
-                self.conns.push(Conn { closed: [false; 2], refused: false, hwm: [me, (UNKNOWN, UNKNOWN)], dirs: Default::default() });
+                self.conns.push(Conn {
+                    closed: [false; 2],
+                    refused: false,
+                    hwm: [me, (UNKNOWN, UNKNOWN)],
+                    dirs: Default::default(),
+                });
             }
         }
         self.attach(s, (c, 0), Some(ep));
@@ -362,7 +405,12 @@ impl Model {
             return Err(Error::Terminated);
         }
         self.drain(s);
-        let ends: Vec<End> = self.socks[s].connects.iter().filter(|(e, _)| e == &ep).map(|&(_, e)| e).collect();
+        let ends: Vec<End> = self.socks[s]
+            .connects
+            .iter()
+            .filter(|(e, _)| e == &ep)
+            .map(|&(_, e)| e)
+            .collect();
         if ends.is_empty() {
             return Err(Error::NoSuchEndpoint);
         }
@@ -418,7 +466,9 @@ impl Model {
                 let mut m = m;
                 let mut tried = 0;
                 loop {
-                    let Pattern::Push { order, next } = &mut self.socks[s].pattern else { unreachable!() };
+                    let Pattern::Push { order, next } = &mut self.socks[s].pattern else {
+                        unreachable!()
+                    };
                     if tried >= order.len() {
                         return Err(Error::WouldBlock);
                     }
@@ -431,28 +481,41 @@ impl Model {
                     }
                     match self.conns[c].send(side, m) {
                         Ok(()) => {
-                            let Pattern::Push { next, .. } = &mut self.socks[s].pattern else { unreachable!() };
+                            let Pattern::Push { next, .. } = &mut self.socks[s].pattern else {
+                                unreachable!()
+                            };
                             *next = i + 1;
                             return Ok(());
                         }
                         Err(back) => {
                             m = back;
                             tried += 1;
-                            let Pattern::Push { next, .. } = &mut self.socks[s].pattern else { unreachable!() };
+                            let Pattern::Push { next, .. } = &mut self.socks[s].pattern else {
+                                unreachable!()
+                            };
                             *next = i + 1;
                         }
                     }
                 }
             }
             _ => {
-                let Pattern::Pair { peer, refused } = &self.socks[s].pattern else { unreachable!() };
+                let Pattern::Pair { peer, refused } = &self.socks[s].pattern else {
+                    unreachable!()
+                };
                 let Some((c, side)) = *peer else {
-                    return Err(if *refused { Error::HostUnreachable } else { Error::WouldBlock });
+                    return Err(if *refused {
+                        Error::HostUnreachable
+                    } else {
+                        Error::WouldBlock
+                    });
                 };
                 if self.conns[c].peer_closed(side) {
                     if self.conns[c].refused {
                         self.remove_pipe(s, (c, side));
-                        self.socks[s].pattern = Pattern::Pair { peer: None, refused: true };
+                        self.socks[s].pattern = Pattern::Pair {
+                            peer: None,
+                            refused: true,
+                        };
                         return Err(Error::HostUnreachable);
                     }
                     return Err(Error::WouldBlock);
@@ -472,7 +535,9 @@ impl Model {
             SocketType::Pull => {
                 let mut checked = 0;
                 loop {
-                    let Pattern::Pull { order, next } = &mut self.socks[s].pattern else { unreachable!() };
+                    let Pattern::Pull { order, next } = &mut self.socks[s].pattern else {
+                        unreachable!()
+                    };
                     if checked >= order.len() {
                         return Err(Error::WouldBlock);
                     }
@@ -495,9 +560,15 @@ impl Model {
                 }
             }
             _ => {
-                let Pattern::Pair { peer, refused } = &self.socks[s].pattern else { unreachable!() };
+                let Pattern::Pair { peer, refused } = &self.socks[s].pattern else {
+                    unreachable!()
+                };
                 let Some((c, side)) = *peer else {
-                    return Err(if *refused { Error::HostUnreachable } else { Error::WouldBlock });
+                    return Err(if *refused {
+                        Error::HostUnreachable
+                    } else {
+                        Error::WouldBlock
+                    });
                 };
                 match self.conns[c].recv(side) {
                     Ok(m) => Ok(m),
@@ -505,8 +576,15 @@ impl Model {
                     Err(true) => {
                         let refused = self.conns[c].refused;
                         self.remove_pipe(s, (c, side));
-                        self.socks[s].pattern = Pattern::Pair { peer: None, refused };
-                        Err(if refused { Error::HostUnreachable } else { Error::WouldBlock })
+                        self.socks[s].pattern = Pattern::Pair {
+                            peer: None,
+                            refused,
+                        };
+                        Err(if refused {
+                            Error::HostUnreachable
+                        } else {
+                            Error::WouldBlock
+                        })
                     }
                 }
             }
@@ -532,7 +610,7 @@ fn outcome(r: Result<(), Error>) -> Outcome {
 
 /// Runs operations on the library and on the model side by side.
 #[derive(Debug)]
-pub struct Harness {
+pub(crate) struct Harness {
     ctx: Context,
     /// Open sockets, by model index (closed ones are `None`).
     real: Vec<Option<Socket>>,
@@ -542,14 +620,21 @@ pub struct Harness {
 
 impl Default for Harness {
     fn default() -> Self {
-        Harness { ctx: Context::new(), real: Vec::new(), model: Model::default(), next_msg: 0 }
+        Harness {
+            ctx: Context::new(),
+            real: Vec::new(),
+            model: Model::default(),
+            next_msg: 0,
+        }
     }
 }
 
 impl Harness {
     /// Indices of open sockets.
     fn open(&self) -> Vec<usize> {
-        (0..self.real.len()).filter(|&i| self.real[i].is_some()).collect()
+        (0..self.real.len())
+            .filter(|&i| self.real[i].is_some())
+            .collect()
     }
 
     fn pick(&self, k: u8) -> Option<usize> {
@@ -558,7 +643,7 @@ impl Harness {
     }
 
     /// Applies `op` to both and panics if they differ. Returns the common outcome.
-    pub fn step(&mut self, op: Op) -> Option<Outcome> {
+    pub(crate) fn step(&mut self, op: Op) -> Option<Outcome> {
         let name = |n: u8| NAMES[n as usize % NAMES.len()];
         let (real, model) = match op {
             Op::Socket(t) => {
@@ -580,25 +665,38 @@ impl Harness {
             }
             Op::Bind(k, n) => {
                 let s = self.pick(k)?;
-                (outcome(self.sock(s).bind(name(n))), outcome(self.model.bind(s, name(n))))
+                (
+                    outcome(self.sock(s).bind(name(n))),
+                    outcome(self.model.bind(s, name(n))),
+                )
             }
             Op::Unbind(k, n) => {
                 let s = self.pick(k)?;
-                (outcome(self.sock(s).unbind(name(n))), outcome(self.model.unbind(s, name(n))))
+                (
+                    outcome(self.sock(s).unbind(name(n))),
+                    outcome(self.model.unbind(s, name(n))),
+                )
             }
             Op::Connect(k, n) => {
                 let s = self.pick(k)?;
-                (outcome(self.sock(s).connect(name(n))), outcome(self.model.connect(s, name(n))))
+                (
+                    outcome(self.sock(s).connect(name(n))),
+                    outcome(self.model.connect(s, name(n))),
+                )
             }
             Op::Disconnect(k, n) => {
                 let s = self.pick(k)?;
-                (outcome(self.sock(s).disconnect(name(n))), outcome(self.model.disconnect(s, name(n))))
+                (
+                    outcome(self.sock(s).disconnect(name(n))),
+                    outcome(self.model.disconnect(s, name(n))),
+                )
             }
             Op::TrySend(k, f) => {
                 let s = self.pick(k)?;
                 self.next_msg += 1;
                 let id = self.next_msg.to_le_bytes().to_vec();
-                let msg = Message::from_frames((0..1 + f % 3).map(|i| [id.clone(), vec![i]].concat()));
+                let msg =
+                    Message::from_frames((0..1 + f % 3).map(|i| [id.clone(), vec![i]].concat()));
                 let real = match self.sock(s).try_send(msg.clone()) {
                     Ok(()) => Outcome::Ok,
                     Err(e) => {
@@ -623,12 +721,18 @@ impl Harness {
             Op::SetSndHwm(k, v) => {
                 let s = self.pick(k)?;
                 let v = usize::from(v % 4);
-                (outcome(self.sock(s).set_sndhwm(v)), outcome(self.model.set_hwm(s, Some(v), None)))
+                (
+                    outcome(self.sock(s).set_sndhwm(v)),
+                    outcome(self.model.set_hwm(s, Some(v), None)),
+                )
             }
             Op::SetRcvHwm(k, v) => {
                 let s = self.pick(k)?;
                 let v = usize::from(v % 4);
-                (outcome(self.sock(s).set_rcvhwm(v)), outcome(self.model.set_hwm(s, None, Some(v))))
+                (
+                    outcome(self.sock(s).set_rcvhwm(v)),
+                    outcome(self.model.set_hwm(s, None, Some(v))),
+                )
             }
             Op::Shutdown => {
                 self.ctx.shutdown();
@@ -645,7 +749,7 @@ impl Harness {
     }
 
     /// Runs a whole sequence.
-    pub fn run(ops: &[Op]) {
+    pub(crate) fn run(ops: &[Op]) {
         let mut h = Harness::default();
         for &op in ops {
             h.step(op);

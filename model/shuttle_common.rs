@@ -4,7 +4,10 @@
 
 /// Iterations per scheduler: `SHUTTLE_ITERS` (CI sets 10,000), default 1,000.
 pub(crate) fn iters() -> usize {
-    std::env::var("SHUTTLE_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000)
+    std::env::var("SHUTTLE_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000)
 }
 
 /// Runs `f` under shuttle's random scheduler and its PCT scheduler (depth 3), or replays

@@ -21,7 +21,9 @@ fn shutdown_unblocks_every_blocked_call() {
                 let ep = format!("inproc://w{}", w % 2);
                 match common::rand(3) {
                     0 => {
-                        let Ok(s) = ctx.socket(SocketType::Push) else { return };
+                        let Ok(s) = ctx.socket(SocketType::Push) else {
+                            return;
+                        };
                         let _ = s.set_sndhwm(1);
                         let _ = s.connect(&ep);
                         // Bounded (PCT could otherwise starve the shutdown thread); with
@@ -35,7 +37,9 @@ fn shutdown_unblocks_every_blocked_call() {
                         }
                     }
                     1 => {
-                        let Ok(s) = ctx.socket(SocketType::Pull) else { return };
+                        let Ok(s) = ctx.socket(SocketType::Pull) else {
+                            return;
+                        };
                         let _ = s.bind(&ep);
                         // Senders are bounded, so this ends: the last call blocks until the
                         // shutdown (or starts after it).
@@ -47,9 +51,14 @@ fn shutdown_unblocks_every_blocked_call() {
                         assert_eq!(e, Error::Terminated);
                     }
                     _ => {
-                        let Ok(s) = ctx.socket(SocketType::Pair) else { return };
+                        let Ok(s) = ctx.socket(SocketType::Pair) else {
+                            return;
+                        };
                         let _ = s.connect(&ep);
-                        assert!(matches!(s.recv(), Err(Error::Terminated | Error::HostUnreachable)));
+                        assert!(matches!(
+                            s.recv(),
+                            Err(Error::Terminated | Error::HostUnreachable)
+                        ));
                     }
                 }
             }));

@@ -35,7 +35,10 @@ fn tag(sender: usize, seq: u32) -> Message {
 fn untag(m: &Message) -> (usize, u32) {
     let f = m.frames();
     assert_eq!(f.len(), 2, "multipart delivered whole");
-    (f[0][0] as usize, u32::from_le_bytes(f[1][..4].try_into().unwrap()))
+    (
+        f[0][0] as usize,
+        u32::from_le_bytes(f[1][..4].try_into().unwrap()),
+    )
 }
 
 /// Received `(receiver, sender, seq)` and accepted `(sender, seq)` logs.
@@ -61,7 +64,11 @@ fn scenario(allow_loss: bool) {
                 match common::rand(4) {
                     0 if !bound => {
                         pull.bind(&ep(r)).unwrap();
-                        assert_eq!(holders.0[r].fetch_add(1, Ordering::SeqCst), 0, "two holders");
+                        assert_eq!(
+                            holders.0[r].fetch_add(1, Ordering::SeqCst),
+                            0,
+                            "two holders"
+                        );
                         bound = true;
                     }
                     1 if bound => {
@@ -129,7 +136,10 @@ fn scenario(allow_loss: bool) {
         }));
     }
     let pulls: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    let pushes: Vec<_> = sender_handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let pushes: Vec<_> = sender_handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
 
     // Every surviving receiver binds its name (pending connections attach) and drains.
     for (r, p) in pulls.iter().enumerate() {
@@ -147,15 +157,24 @@ fn scenario(allow_loss: bool) {
     let mut seen = BTreeSet::new();
     let mut last: BTreeMap<(usize, usize), u32> = BTreeMap::new();
     for &(r, s, q) in &received {
-        assert!(accepted.contains(&(s, q)), "received a message never accepted: {s}/{q}");
+        assert!(
+            accepted.contains(&(s, q)),
+            "received a message never accepted: {s}/{q}"
+        );
         assert!(seen.insert((s, q)), "received twice: {s}/{q}");
         if let Some(&prev) = last.get(&(s, r)) {
-            assert!(q > prev, "out of order from sender {s} to receiver {r}: {prev} then {q}");
+            assert!(
+                q > prev,
+                "out of order from sender {s} to receiver {r}: {prev} then {q}"
+            );
         }
         last.insert((s, r), q);
     }
     if !allow_loss {
-        assert_eq!(seen, accepted, "every accepted message is received exactly once");
+        assert_eq!(
+            seen, accepted,
+            "every accepted message is received exactly once"
+        );
     }
     drop(pushes);
 }

@@ -14,8 +14,8 @@
 //! memory behind a `Box`).
 
 use crate::reclaim::Domain;
-use crate::sync::{Tracked, UnsafeCell};
 use crate::sync::atomic::{AtomicPtr, Ordering};
+use crate::sync::{Tracked, UnsafeCell};
 
 /// One published version of the value.
 struct Node<T> {
@@ -34,8 +34,13 @@ pub(crate) struct CowCell<T> {
 
 impl<T: Send + Sync + 'static> CowCell<T> {
     pub(crate) fn new(value: T) -> Self {
-        let node = Box::into_raw(Box::new(Node { value: UnsafeCell::new(value), _tracked: Tracked::new() }));
-        CowCell { current: AtomicPtr::new(node) }
+        let node = Box::into_raw(Box::new(Node {
+            value: UnsafeCell::new(value),
+            _tracked: Tracked::new(),
+        }));
+        CowCell {
+            current: AtomicPtr::new(node),
+        }
     }
 
     /// Runs `f` on the current value.
@@ -69,12 +74,18 @@ impl<T: Send + Sync + 'static> CowCell<T> {
             let node = unsafe { &*cur };
             // SAFETY: published values are read-only.
             let (new_value, result) = node.value.with(|p| f(unsafe { &*p }))?;
-            let new = Box::into_raw(Box::new(Node { value: UnsafeCell::new(new_value), _tracked: Tracked::new() }));
+            let new = Box::into_raw(Box::new(Node {
+                value: UnsafeCell::new(new_value),
+                _tracked: Tracked::new(),
+            }));
             // Success AcqRel: the Release half publishes the new node's value to the
             // Acquire loads in `read`/`update`; the Acquire half orders our retirement of
             // `cur` after the CAS that published it. Failure Acquire: we read the winner's
             // node next, so we need its value.
-            match self.current.compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire) {
+            match self
+                .current
+                .compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => {
                     // SAFETY: `cur` came from `Box::into_raw`, our CAS unlinked it, and
                     // only the thread whose CAS unlinks a node retires it.

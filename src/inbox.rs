@@ -13,8 +13,8 @@
 //! the single consumer, so no thread dereferences a node another thread may free.
 
 use crate::pipe::PipeEnd;
-use crate::sync::{Tracked, UnsafeCell};
 use crate::sync::atomic::{AtomicPtr, Ordering};
+use crate::sync::{Tracked, UnsafeCell};
 
 /// One pushed end.
 struct Node {
@@ -45,12 +45,18 @@ unsafe impl Sync for Inbox {}
 
 impl Inbox {
     pub(crate) fn new() -> Self {
-        Inbox { head: AtomicPtr::new(std::ptr::null_mut()) }
+        Inbox {
+            head: AtomicPtr::new(std::ptr::null_mut()),
+        }
     }
 
     /// Pushes `end`; gives it back if the inbox is sealed (its socket closed).
     pub(crate) fn push(&self, end: PipeEnd) -> Result<(), PipeEnd> {
-        let node = Box::into_raw(Box::new(Node { end: UnsafeCell::new(Some(end)), next: std::ptr::null_mut(), _tracked: Tracked::new() }));
+        let node = Box::into_raw(Box::new(Node {
+            end: UnsafeCell::new(Some(end)),
+            next: std::ptr::null_mut(),
+            _tracked: Tracked::new(),
+        }));
         // Acquire: if this is the sealed sentinel, it pairs with the Release half of the
         // sealing `swap`, so the caller's next registry lookup sees the names the closing
         // socket released before sealing (without it a connector could spin on a stale
@@ -70,7 +76,10 @@ impl Inbox {
             unsafe { (*node).next = head };
             // Release (success): publishes the node's contents to the Acquire CAS in
             // `drain` / `swap` in `seal`. Acquire (failure): as for the load above.
-            match self.head.compare_exchange(head, node, Ordering::Release, Ordering::Acquire) {
+            match self
+                .head
+                .compare_exchange(head, node, Ordering::Release, Ordering::Acquire)
+            {
                 Ok(_) => return Ok(()),
                 Err(actual) => head = actual,
             }
@@ -94,7 +103,12 @@ impl Inbox {
             }
             // Acquire (success): pairs with the Release CAS in `push`, so every node in the
             // list is fully written. Relaxed (failure): we retry with the new head.
-            match self.head.compare_exchange(head, std::ptr::null_mut(), Ordering::Acquire, Ordering::Relaxed) {
+            match self.head.compare_exchange(
+                head,
+                std::ptr::null_mut(),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
                 // SAFETY: the CAS made us the sole owner of the list at `head`.
                 Ok(_) => return unsafe { Self::collect(head) },
                 Err(actual) => head = actual,

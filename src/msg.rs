@@ -33,7 +33,9 @@ enum Frames {
 impl Message {
     /// A message with one empty frame.
     pub fn new() -> Self {
-        Message { frames: Frames::One(Bytes::new()) }
+        Message {
+            frames: Frames::One(Bytes::new()),
+        }
     }
 
     /// A message made of `frames`, in order. An empty iterator gives one empty frame,
@@ -46,8 +48,12 @@ impl Message {
         let mut v: Vec<Bytes> = frames.into_iter().map(Into::into).collect();
         match v.len() {
             0 => Message::new(),
-            1 => Message { frames: Frames::One(v.pop().unwrap_or_default()) },
-            _ => Message { frames: Frames::Many(v) },
+            1 => Message {
+                frames: Frames::One(v.pop().unwrap_or_default()),
+            },
+            _ => Message {
+                frames: Frames::Many(v),
+            },
         }
     }
 
@@ -110,7 +116,9 @@ impl std::fmt::Debug for Message {
 
 impl From<Bytes> for Message {
     fn from(b: Bytes) -> Self {
-        Message { frames: Frames::One(b) }
+        Message {
+            frames: Frames::One(b),
+        }
     }
 }
 

@@ -38,7 +38,9 @@ mod imp {
 
     impl Domain {
         pub(crate) fn new() -> Self {
-            Domain { collector: epoch::Collector::new() }
+            Domain {
+                collector: epoch::Collector::new(),
+            }
         }
 
         /// Pins the calling thread until the guard drops.
@@ -46,7 +48,10 @@ mod imp {
             // The handle can be dropped at once: crossbeam keeps the participant alive
             // while any of its guards exist.
             let handle = self.collector.register();
-            Guard { guard: handle.pin(), _domain: std::marker::PhantomData }
+            Guard {
+                guard: handle.pin(),
+                _domain: std::marker::PhantomData,
+            }
         }
     }
 
@@ -61,7 +66,8 @@ mod imp {
             // SAFETY: by the caller's contract the box is unlinked and retired once, and
             // crossbeam runs the closure only after every guard that could see it is gone.
             unsafe {
-                self.guard.defer_unchecked(move || drop(Box::from_raw(addr as *mut T)));
+                self.guard
+                    .defer_unchecked(move || drop(Box::from_raw(addr as *mut T)));
             }
         }
     }
@@ -91,7 +97,9 @@ mod imp {
 
     impl Domain {
         pub(crate) fn new() -> Self {
-            Domain { retired: std::sync::Mutex::new(Vec::new()) }
+            Domain {
+                retired: std::sync::Mutex::new(Vec::new()),
+            }
         }
 
         pub(crate) fn pin(&self) -> Guard<'_> {
@@ -111,13 +119,20 @@ mod imp {
                 // and is freed once, by `Domain::drop`.
                 drop(unsafe { Box::from_raw(addr as *mut T) });
             }
-            let mut list = self.domain.retired.lock().unwrap_or_else(|e| e.into_inner());
+            let mut list = self
+                .domain
+                .retired
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             let addr = ptr as usize;
             assert!(
                 list.iter().all(|r| r.addr != addr),
                 "object retired twice (a lost update in a compare-and-swap loop?)"
             );
-            list.push(Retired { addr, free: free::<T> });
+            list.push(Retired {
+                addr,
+                free: free::<T>,
+            });
         }
     }
 

@@ -54,7 +54,9 @@ pub(crate) struct Pending {
 
 impl Pending {
     pub(crate) fn new(end: PipeEnd) -> Self {
-        Pending { end: TakeCell::new(end) }
+        Pending {
+            end: TakeCell::new(end),
+        }
     }
 
     /// Taken once, by the binder whose CAS removed this entry from the registry.
@@ -92,14 +94,19 @@ impl Names {
     }
 
     /// Bind: the new map, and the pending connections now owed to the binder.
-    pub(crate) fn bind(&self, ep: &Endpoint, binding: &Arc<Binding>) -> Result<(Names, Vec<Arc<Pending>>), Error> {
+    pub(crate) fn bind(
+        &self,
+        ep: &Endpoint,
+        binding: &Arc<Binding>,
+    ) -> Result<(Names, Vec<Arc<Pending>>), Error> {
         let pending = match self.entries.get(ep) {
             Some(Entry::Bound(_)) => return Err(Error::AddrInUse),
             Some(Entry::Pending(list)) => list.clone(),
             None => Vec::new(),
         };
         let mut next = self.clone();
-        next.entries.insert(ep.clone(), Entry::Bound(binding.clone()));
+        next.entries
+            .insert(ep.clone(), Entry::Bound(binding.clone()));
         Ok((next, pending))
     }
 
@@ -110,7 +117,8 @@ impl Names {
             Some(Entry::Bound(_)) => return Err(Found),
             Some(Entry::Pending(list)) => list.push(p.clone()),
             None => {
-                next.entries.insert(ep.clone(), Entry::Pending(vec![p.clone()]));
+                next.entries
+                    .insert(ep.clone(), Entry::Pending(vec![p.clone()]));
             }
         }
         Ok((next, ()))
@@ -154,22 +162,39 @@ pub(crate) struct Registry {
 
 impl Registry {
     pub(crate) fn new() -> Self {
-        Registry { names: CowCell::new(Names::default()) }
+        Registry {
+            names: CowCell::new(Names::default()),
+        }
     }
 
     pub(crate) fn lookup(&self, domain: &Domain, ep: &Endpoint) -> Option<Arc<Binding>> {
         self.names.read(domain, |n| n.lookup(ep))
     }
 
-    pub(crate) fn bind(&self, domain: &Domain, ep: &Endpoint, binding: &Arc<Binding>) -> Result<Vec<Arc<Pending>>, Error> {
+    pub(crate) fn bind(
+        &self,
+        domain: &Domain,
+        ep: &Endpoint,
+        binding: &Arc<Binding>,
+    ) -> Result<Vec<Arc<Pending>>, Error> {
         self.names.update(domain, |n| n.bind(ep, binding))
     }
 
-    pub(crate) fn pend(&self, domain: &Domain, ep: &Endpoint, p: &Arc<Pending>) -> Result<(), Found> {
+    pub(crate) fn pend(
+        &self,
+        domain: &Domain,
+        ep: &Endpoint,
+        p: &Arc<Pending>,
+    ) -> Result<(), Found> {
         self.names.update(domain, |n| n.pend(ep, p))
     }
 
-    pub(crate) fn unbind(&self, domain: &Domain, ep: &Endpoint, socket: SocketId) -> Result<(), Error> {
+    pub(crate) fn unbind(
+        &self,
+        domain: &Domain,
+        ep: &Endpoint,
+        socket: SocketId,
+    ) -> Result<(), Error> {
         self.names.update(domain, |n| n.unbind(ep, socket))
     }
 
@@ -189,7 +214,12 @@ mod tests {
     use crate::pipe::{Hwm, pair};
 
     fn binding(socket: SocketId) -> Arc<Binding> {
-        Arc::new(Binding { socket, hwm: (1000, 1000), inbox: Arc::new(Inbox::new()), notify: Arc::new(Notify::new()) })
+        Arc::new(Binding {
+            socket,
+            hwm: (1000, 1000),
+            inbox: Arc::new(Inbox::new()),
+            notify: Arc::new(Notify::new()),
+        })
     }
 
     fn ep(s: &str) -> Endpoint {
@@ -206,8 +236,14 @@ mod tests {
         let n = Names::default();
         let (n, owed) = n.bind(&ep("inproc://a"), &binding(1)).unwrap();
         assert!(owed.is_empty());
-        assert_eq!(n.bind(&ep("inproc://a"), &binding(2)).unwrap_err(), Error::AddrInUse);
-        assert_eq!(n.bind(&ep("inproc://a"), &binding(1)).unwrap_err(), Error::AddrInUse);
+        assert_eq!(
+            n.bind(&ep("inproc://a"), &binding(2)).unwrap_err(),
+            Error::AddrInUse
+        );
+        assert_eq!(
+            n.bind(&ep("inproc://a"), &binding(1)).unwrap_err(),
+            Error::AddrInUse
+        );
     }
 
     #[test]
@@ -218,15 +254,26 @@ mod tests {
         let (n, ()) = n.pend(&ep("inproc://a"), &p2).unwrap();
         let (n, owed) = n.bind(&ep("inproc://a"), &binding(1)).unwrap();
         assert!(Arc::ptr_eq(&owed[0], &p1) && Arc::ptr_eq(&owed[1], &p2));
-        assert!(n.pend(&ep("inproc://a"), &pending()).is_err(), "bound now: Found");
+        assert!(
+            n.pend(&ep("inproc://a"), &pending()).is_err(),
+            "bound now: Found"
+        );
     }
 
     #[test]
     fn table_unbind_only_by_binder_and_release_all() {
-        let (n, _) = Names::default().bind(&ep("inproc://a"), &binding(1)).unwrap();
+        let (n, _) = Names::default()
+            .bind(&ep("inproc://a"), &binding(1))
+            .unwrap();
         let (n, _) = n.bind(&ep("inproc://b"), &binding(1)).unwrap();
-        assert_eq!(n.unbind(&ep("inproc://a"), 2).unwrap_err(), Error::NoSuchEndpoint);
-        assert_eq!(n.unbind(&ep("inproc://zz"), 1).unwrap_err(), Error::NoSuchEndpoint);
+        assert_eq!(
+            n.unbind(&ep("inproc://a"), 2).unwrap_err(),
+            Error::NoSuchEndpoint
+        );
+        assert_eq!(
+            n.unbind(&ep("inproc://zz"), 1).unwrap_err(),
+            Error::NoSuchEndpoint
+        );
         let (n2, ()) = n.unbind(&ep("inproc://a"), 1).unwrap();
         assert_eq!(n2.len(), 1);
         assert!(n.release_all(2).is_err());

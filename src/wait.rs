@@ -53,7 +53,11 @@ pub(crate) struct Notify {
 
 impl Notify {
     pub(crate) fn new() -> Self {
-        Notify { state: AtomicUsize::new(0), lock: Mutex::new(()), cond: Condvar::new() }
+        Notify {
+            state: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            cond: Condvar::new(),
+        }
     }
 
     /// Step 1 of the wait protocol.
@@ -114,7 +118,12 @@ impl Notify {
                 }
                 // Acquire (both): if it fails we re-check a newer value that a `wake`
                 // released; on success, the flag is ordered before any later `fetch_add`.
-                match self.state.compare_exchange(cur, cur | SLEEPER, Ordering::Acquire, Ordering::Acquire) {
+                match self.state.compare_exchange(
+                    cur,
+                    cur | SLEEPER,
+                    Ordering::Acquire,
+                    Ordering::Acquire,
+                ) {
                     Ok(_) => break,
                     Err(actual) => cur = actual,
                 }

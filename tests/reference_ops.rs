@@ -81,7 +81,19 @@ fn reference_sequences_exercise_delivery_and_errors() {
     eprintln!("{stats:?}");
     // The generator must reach the interesting outcomes, or the differential test above
     // checks little.
-    for k in ["msg", "ok", "WouldBlock", "AddrInUse", "NoSuchEndpoint", "HostUnreachable", "Terminated", "InvalidState"] {
-        assert!(stats.keys().any(|s| s.starts_with(k)), "outcome {k} never reached: {stats:?}");
+    for k in [
+        "msg",
+        "ok",
+        "WouldBlock",
+        "AddrInUse",
+        "NoSuchEndpoint",
+        "HostUnreachable",
+        "Terminated",
+        "InvalidState",
+    ] {
+        assert!(
+            stats.keys().any(|s| s.starts_with(k)),
+            "outcome {k} never reached: {stats:?}"
+        );
     }
 }

@@ -27,14 +27,19 @@ impl Hwm {
     }
 
     pub(crate) fn new(snd: usize, rcv: usize) -> Self {
-        Hwm { snd: AtomicUsize::new(snd), rcv: AtomicUsize::new(rcv) }
+        Hwm {
+            snd: AtomicUsize::new(snd),
+            rcv: AtomicUsize::new(rcv),
+        }
     }
 
     pub(crate) fn set(&self, other: Hwm) {
         // Relaxed: the values only size a window; any value that was set is a valid limit,
         // and the wake that follows a change makes the peer re-read it.
-        self.snd.store(other.snd.load(Ordering::Relaxed), Ordering::Relaxed);
-        self.rcv.store(other.rcv.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.snd
+            .store(other.snd.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.rcv
+            .store(other.rcv.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     fn snd(&self) -> usize {

@@ -82,9 +82,9 @@ impl PipeShared {
     /// read with Acquire or by an AcqRel RMW).
     fn wake_with(&self, side: usize, state: usize) {
         if state & wake_bit(side) != 0 {
-            // SAFETY: the bit was observed (with Acquire): the cell was written before it
-            // and is never written again.
             self.wake[side].with(|p| {
+                // SAFETY: the bit was observed (with Acquire): the cell was written before
+                // it and is never written again.
                 if let Some(n) = unsafe { &*p } {
                     n.wake();
                 }
@@ -125,17 +125,16 @@ pub(crate) struct PipeEnd {
 
 impl std::fmt::Debug for PipeEnd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PipeEnd").field("side", &self.side).finish_non_exhaustive()
+        f.debug_struct("PipeEnd")
+            .field("side", &self.side)
+            .finish_non_exhaustive()
     }
 }
 
 /// Creates a connection. `connector` is the connecting end's `(sndhwm, rcvhwm)` and its
 /// socket's `Notify`; `binder` is the binder's snapshot, or `None` while pending (the
 /// connector's window is then its own SNDHWM, rule 35).
-pub(crate) fn pair(
-    connector: (Hwm, Arc<Notify>),
-    binder: Option<Hwm>,
-) -> (PipeEnd, PipeEnd) {
+pub(crate) fn pair(connector: (Hwm, Arc<Notify>), binder: Option<Hwm>) -> (PipeEnd, PipeEnd) {
     let shared = Arc::new(PipeShared {
         queues: [Queue::new(), Queue::new()],
         hwm: [connector.0, binder.unwrap_or_else(Hwm::unknown)],
@@ -144,7 +143,13 @@ pub(crate) fn pair(
     });
     // SAFETY: the first and only fill of side 0's slot, by its creator and owner.
     unsafe { shared.set_wake(0, connector.1) };
-    (PipeEnd { shared: shared.clone(), side: 0 }, PipeEnd { shared, side: 1 })
+    (
+        PipeEnd {
+            shared: shared.clone(),
+            side: 0,
+        },
+        PipeEnd { shared, side: 1 },
+    )
 }
 
 impl PipeEnd {
@@ -260,12 +265,6 @@ impl PipeEnd {
         self.shared.state.fetch_or(REFUSED, Ordering::Release);
         drop(self);
     }
-
-    /// Do both ends share one allocation? (Tests.)
-    #[cfg(all(test, not(any(loom, shuttle))))]
-    pub(crate) fn same_pipe(&self, other: &PipeEnd) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
-    }
 }
 
 impl Drop for PipeEnd {
@@ -274,7 +273,10 @@ impl Drop for PipeEnd {
         // AcqRel: Release orders our last writes before the flag (see `peer_closed`);
         // Acquire lets us use the peer's wake slot if its bit is in the old value. If the
         // peer fills its slot after this, its `set_wake` sees our bit instead.
-        let old = self.shared.state.fetch_or(closed_bit(self.side), Ordering::AcqRel);
+        let old = self
+            .shared
+            .state
+            .fetch_or(closed_bit(self.side), Ordering::AcqRel);
         self.shared.wake_with(self.peer(), old);
     }
 }
@@ -311,7 +313,10 @@ mod tests {
         drop(c);
         assert_eq!(b.recv().unwrap(), Message::from("x"));
         assert_eq!(b.recv(), Err(RecvFail::PeerGone));
-        assert!(matches!(b.send(Message::from("y")), Err(SendFail::PeerGone(_))));
+        assert!(matches!(
+            b.send(Message::from("y")),
+            Err(SendFail::PeerGone(_))
+        ));
     }
 
     #[test]
@@ -319,6 +324,9 @@ mod tests {
         let (mut c, b) = pair((Hwm::new(10, 10), notify()), Some(Hwm::new(10, 10)));
         b.refuse();
         assert!(c.refused());
-        assert!(matches!(c.send(Message::from("y")), Err(SendFail::PeerGone(_))));
+        assert!(matches!(
+            c.send(Message::from("y")),
+            Err(SendFail::PeerGone(_))
+        ));
     }
 }

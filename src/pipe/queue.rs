@@ -42,7 +42,11 @@ const WRITER_ASLEEP: usize = 1;
 
 /// Credit interval when the window is unlimited, so that a later limit still sees
 /// recent credit. Shrinks with the chunk size under the checkers.
-const UNLIMITED_LWM: usize = if cfg!(any(loom, shuttle, miri)) { 2 } else { 1024 };
+const UNLIMITED_LWM: usize = if cfg!(any(loom, shuttle, miri)) {
+    2
+} else {
+    1024
+};
 
 /// Pads a value to its own cache line pair, so the writer's and the reader's hot words
 /// never share a line.
@@ -149,7 +153,11 @@ impl<T> Queue<T> {
             published: Padded(AtomicUsize::new(0)),
             credit: Padded(AtomicUsize::new(0)),
             spare: AtomicPtr::new(std::ptr::null_mut()),
-            writer: Padded(UnsafeCell::new(WriterState { back: chunk, written: 0, seen_read: 0 })),
+            writer: Padded(UnsafeCell::new(WriterState {
+                back: chunk,
+                written: 0,
+                seen_read: 0,
+            })),
             reader: Padded(UnsafeCell::new(ReaderState {
                 front: chunk,
                 read: 0,
@@ -378,13 +386,21 @@ impl<T> Queue<T> {
         // pairs with the writer's AcqRel CAS that set WRITER_ASLEEP, whose wake
         // registration we use.
         let old = self.credit.0.swap(r.read << 1, Ordering::AcqRel);
-        if old & WRITER_ASLEEP != 0 { Credit::WakeWriter } else { Credit::Done }
+        if old & WRITER_ASLEEP != 0 {
+            Credit::WakeWriter
+        } else {
+            Credit::Done
+        }
     }
 }
 
 /// The credit interval for `window` (libzmq's LWM, rule 38).
 pub(crate) fn lwm(window: usize) -> usize {
-    if window == 0 { UNLIMITED_LWM } else { window.div_ceil(2).max(1) }
+    if window == 0 {
+        UNLIMITED_LWM
+    } else {
+        window.div_ceil(2).max(1)
+    }
 }
 
 impl<T> Drop for Queue<T> {
@@ -404,6 +420,8 @@ impl<T> Drop for Queue<T> {
                     pos = pos.wrapping_add(1);
                     if index == CHUNK_SIZE - 1 {
                         // Relaxed: exclusive access.
+                        // SAFETY: `chunk` is live: chunks from `front` to `back` are owned
+                        // by the queue and freed only below, after this read.
                         let next = unsafe { (*chunk).next.load(Ordering::Relaxed) };
                         // SAFETY: a passed chunk is owned by the queue and unreachable.
                         drop(unsafe { Box::from_raw(chunk) });
@@ -468,8 +486,8 @@ impl<T> Reader<T> {
     }
 }
 
-// SAFETY (both): a half is used by one thread at a time (`&mut self` methods, not
-// `Sync`); moving it moves the right to act as that side.
+// SAFETY: a half is used by one thread at a time (`&mut self` methods, not `Sync`);
+// moving it moves the right to act as that side.
 unsafe impl<T: Send> Send for Writer<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Send for Reader<T> {}
@@ -492,7 +510,11 @@ mod tests {
     #[test]
     fn fifo_across_many_chunks() {
         let (mut w, mut r) = channel::<u32>();
-        let n = if cfg!(miri) { 50 } else { 10 * CHUNK_SIZE as u32 + 3 };
+        let n = if cfg!(miri) {
+            50
+        } else {
+            10 * CHUNK_SIZE as u32 + 3
+        };
         for i in 0..n {
             let _ = w.write(i);
         }

@@ -73,7 +73,10 @@ mod tests {
         let mut fq = FairQueue::default();
         let mut writers = Vec::new();
         for _ in 0..5 {
-            let (w, r) = pair((Hwm::new(10, 10), Arc::new(Notify::new())), Some(Hwm::new(10, 10)));
+            let (w, r) = pair(
+                (Hwm::new(10, 10), Arc::new(Notify::new())),
+                Some(Hwm::new(10, 10)),
+            );
             fq.add(pipes.insert(r));
             writers.push(w);
         }
@@ -81,7 +84,9 @@ mod tests {
             w.send(Message::from(vec![i as u8, 0])).unwrap();
             w.send(Message::from(vec![i as u8, 1])).unwrap();
         }
-        let got: Vec<Vec<u8>> = (0..10).map(|_| fq.recv(&mut pipes).unwrap().1.frames()[0].to_vec()).collect();
+        let got: Vec<Vec<u8>> = (0..10)
+            .map(|_| fq.recv(&mut pipes).unwrap().1.frames()[0].to_vec())
+            .collect();
         for (k, m) in got.iter().enumerate() {
             assert_eq!(m[1] as usize, k / 5, "round {k}: {got:?}");
         }
@@ -92,7 +97,10 @@ mod tests {
     fn closed_peer_is_drained_then_dropped() {
         let mut pipes = PipeSet::default();
         let mut fq = FairQueue::default();
-        let (mut w, r) = pair((Hwm::new(10, 10), Arc::new(Notify::new())), Some(Hwm::new(10, 10)));
+        let (mut w, r) = pair(
+            (Hwm::new(10, 10), Arc::new(Notify::new())),
+            Some(Hwm::new(10, 10)),
+        );
         let id = pipes.insert(r);
         fq.add(id);
         w.send(Message::from("last")).unwrap();

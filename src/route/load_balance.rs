@@ -32,7 +32,11 @@ impl LoadBalance {
     /// Sends `msg` to the next pipe with room. Gives it back if every pipe is full (each
     /// full pipe is then registered to wake the socket when credit returns) or there is no
     /// pipe. Pipes found dead are removed from `pipes` too.
-    pub(crate) fn send(&mut self, pipes: &mut PipeSet, mut msg: Message) -> Result<PipeId, Message> {
+    pub(crate) fn send(
+        &mut self,
+        pipes: &mut PipeSet,
+        mut msg: Message,
+    ) -> Result<PipeId, Message> {
         let mut tried = 0;
         while tried < self.order.len() {
             let i = self.next % self.order.len();
@@ -74,7 +78,10 @@ mod tests {
     use crate::wait::Notify;
 
     fn bound_pair(pipes: &mut PipeSet, hwm: usize) -> (PipeId, crate::pipe::PipeEnd) {
-        let (c, b) = pair((Hwm::new(hwm, hwm), Arc::new(Notify::new())), Some(Hwm::new(hwm, hwm)));
+        let (c, b) = pair(
+            (Hwm::new(hwm, hwm), Arc::new(Notify::new())),
+            Some(Hwm::new(hwm, hwm)),
+        );
         (pipes.insert(c), b)
     }
 
@@ -93,7 +100,12 @@ mod tests {
         }
         let got: Vec<Vec<u8>> = peers
             .iter_mut()
-            .map(|p| (0..2).map(|_| p.recv().unwrap().frames()[0].to_vec()).collect::<Vec<_>>().concat())
+            .map(|p| {
+                (0..2)
+                    .map(|_| p.recv().unwrap().frames()[0].to_vec())
+                    .collect::<Vec<_>>()
+                    .concat()
+            })
             .collect();
         assert_eq!(got, vec![vec![0, 3], vec![1, 4], vec![2, 5]]);
     }
@@ -125,6 +137,9 @@ mod tests {
     fn no_pipe_gives_message_back() {
         let mut pipes = PipeSet::default();
         let mut lb = LoadBalance::default();
-        assert_eq!(lb.send(&mut pipes, Message::from("m")).unwrap_err(), Message::from("m"));
+        assert_eq!(
+            lb.send(&mut pipes, Message::from("m")).unwrap_err(),
+            Message::from("m")
+        );
     }
 }

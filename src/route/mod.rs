@@ -43,17 +43,29 @@ impl PipeSet {
             let slot = &mut self.slots[index as usize];
             slot.generation = slot.generation.wrapping_add(1);
             slot.end = Some(end);
-            PipeId { index, generation: slot.generation }
+            PipeId {
+                index,
+                generation: slot.generation,
+            }
         } else {
             let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 pipes");
-            self.slots.push(Slot { generation: 0, end: Some(end) });
-            PipeId { index, generation: 0 }
+            self.slots.push(Slot {
+                generation: 0,
+                end: Some(end),
+            });
+            PipeId {
+                index,
+                generation: 0,
+            }
         }
     }
 
     pub(crate) fn get_mut(&mut self, id: PipeId) -> Option<&mut PipeEnd> {
         match self.slots.get_mut(id.index as usize) {
-            Some(Slot { generation, end: Some(end) }) if *generation == id.generation => Some(end),
+            Some(Slot {
+                generation,
+                end: Some(end),
+            }) if *generation == id.generation => Some(end),
             _ => None,
         }
     }

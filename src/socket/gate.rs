@@ -24,14 +24,20 @@ pub(crate) struct Gate {
 
 impl Gate {
     pub(crate) fn new() -> Self {
-        Gate { state: AtomicUsize::new(OPEN) }
+        Gate {
+            state: AtomicUsize::new(OPEN),
+        }
     }
 
     /// Enters the exclusive section, waiting on `notify` if another thread is inside.
     pub(crate) fn enter(&self, notify: &Notify) {
         // Acquire: pairs with the Release `swap` in `leave`, so the previous holder's
         // changes to the socket state are visible. Relaxed on failure: we retry.
-        if self.state.compare_exchange(OPEN, HELD, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+        if self
+            .state
+            .compare_exchange(OPEN, HELD, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
             return;
         }
         loop {

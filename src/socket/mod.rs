@@ -181,7 +181,9 @@ impl Deadline {
         match timeout {
             None => Deadline::Never,
             Some(d) if d.is_zero() => Deadline::Now,
-            Some(d) => Instant::now().checked_add(d).map_or(Deadline::Never, Deadline::At),
+            Some(d) => Instant::now()
+                .checked_add(d)
+                .map_or(Deadline::Never, Deadline::At),
         }
     }
 }
@@ -190,7 +192,9 @@ impl Deadline {
 const NO_TIMEOUT: u64 = u64::MAX;
 
 fn encode_timeout(t: Option<Duration>) -> u64 {
-    t.map_or(NO_TIMEOUT, |d| u64::try_from(d.as_nanos()).unwrap_or(NO_TIMEOUT - 1))
+    t.map_or(NO_TIMEOUT, |d| {
+        u64::try_from(d.as_nanos()).unwrap_or(NO_TIMEOUT - 1)
+    })
 }
 
 fn decode_timeout(v: u64) -> Option<Duration> {
@@ -278,7 +282,10 @@ unsafe impl Send for Socket {}
 
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Socket").field("type", &self.ty).field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Socket")
+            .field("type", &self.ty)
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -294,7 +301,12 @@ impl Drop for Inside<'_> {
 }
 
 impl Socket {
-    pub(crate) fn new(ctx: Arc<ContextInner>, id: SocketId, ty: SocketType, notify: Arc<Notify>) -> Socket {
+    pub(crate) fn new(
+        ctx: Arc<ContextInner>,
+        id: SocketId,
+        ty: SocketType,
+        notify: Arc<Notify>,
+    ) -> Socket {
         let pattern = Pattern::new(ty).expect("only implemented types are created");
         Socket {
             ctx,
@@ -321,9 +333,9 @@ impl Socket {
     fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         self.gate.enter(&self.notify);
         let _inside = Inside { socket: self };
-        // SAFETY: we are inside the gate: no other thread touches `state` until `_inside`
-        // drops, and the gate's Acquire orders us after the previous holder.
         self.state.with_mut(|st| {
+            // SAFETY: we are inside the gate: no other thread touches `state` until
+            // `_inside` drops, and the gate's Acquire orders us after the previous holder.
             let st = unsafe { &mut *st };
             if self.inbox.has_items() {
                 for mut end in self.inbox.drain() {
@@ -344,7 +356,11 @@ impl Socket {
     }
 
     /// The blocking shell: attempt, then wait on `notify`, until done or `deadline`.
-    fn block_on<T>(&self, deadline: Deadline, mut attempt: impl FnMut(&mut State) -> Attempt<T>) -> Result<T, Error> {
+    fn block_on<T>(
+        &self,
+        deadline: Deadline,
+        mut attempt: impl FnMut(&mut State) -> Attempt<T>,
+    ) -> Result<T, Error> {
         loop {
             let key = self.notify.prepare();
             if self.ctx.is_terminated() {
@@ -372,7 +388,9 @@ impl Socket {
     fn send_until(&self, msg: Message, deadline: Deadline) -> Result<(), SendError> {
         let mut slot = Some(msg);
         let result = self.block_on(deadline, |st| {
-            let Some(m) = slot.take() else { return Attempt::Failed(Error::InvalidState) };
+            let Some(m) = slot.take() else {
+                return Attempt::Failed(Error::InvalidState);
+            };
             match st.pattern.send(&mut st.pipes, m) {
                 Ok(()) => Attempt::Ready(()),
                 Err(SendBlock::Blocked(m)) => {
@@ -500,7 +518,12 @@ impl Socket {
     pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
         let ep = Endpoint::parse(endpoint)?;
         self.op(|st| {
-            let ids: Vec<PipeId> = st.connects.iter().filter(|(e, _)| e == &ep).map(|&(_, id)| id).collect();
+            let ids: Vec<PipeId> = st
+                .connects
+                .iter()
+                .filter(|(e, _)| e == &ep)
+                .map(|&(_, id)| id)
+                .collect();
             if ids.is_empty() {
                 return Err(Error::NoSuchEndpoint);
             }
@@ -538,7 +561,11 @@ impl Socket {
     ///
     /// # Errors
     /// As [`Socket::send`]; [`Error::TimedOut`] when the time ran out.
-    pub fn send_timeout(&self, msg: impl Into<Message>, timeout: Duration) -> Result<(), SendError> {
+    pub fn send_timeout(
+        &self,
+        msg: impl Into<Message>,
+        timeout: Duration,
+    ) -> Result<(), SendError> {
         self.send_until(msg.into(), Deadline::after(Some(timeout)))
     }
 
@@ -572,7 +599,9 @@ impl Socket {
 
     fn check_hwm(hwm: usize) -> Result<(), Error> {
         if hwm > MAX_HWM {
-            return Err(Error::InvalidArgument("HWM must be at most 2^31 - 1 (0 = unlimited)"));
+            return Err(Error::InvalidArgument(
+                "HWM must be at most 2^31 - 1 (0 = unlimited)",
+            ));
         }
         Ok(())
     }
@@ -589,7 +618,9 @@ impl Socket {
         self.op(|st| {
             st.sndhwm = hwm;
             let h = (st.sndhwm, st.rcvhwm);
-            st.pipes.ends_mut().for_each(|e| e.set_hwm(Hwm::new(h.0, h.1)));
+            st.pipes
+                .ends_mut()
+                .for_each(|e| e.set_hwm(Hwm::new(h.0, h.1)));
             Ok(())
         })
     }
@@ -603,7 +634,9 @@ impl Socket {
         self.op(|st| {
             st.rcvhwm = hwm;
             let h = (st.sndhwm, st.rcvhwm);
-            st.pipes.ends_mut().for_each(|e| e.set_hwm(Hwm::new(h.0, h.1)));
+            st.pipes
+                .ends_mut()
+                .for_each(|e| e.set_hwm(Hwm::new(h.0, h.1)));
             Ok(())
         })
     }
@@ -626,7 +659,8 @@ impl Socket {
     pub fn set_send_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
         self.op(|_| {
             // Relaxed: a plain option value.
-            self.send_timeout.store(encode_timeout(timeout), Ordering::Relaxed);
+            self.send_timeout
+                .store(encode_timeout(timeout), Ordering::Relaxed);
             Ok(())
         })
     }
@@ -638,7 +672,8 @@ impl Socket {
     pub fn set_recv_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
         self.op(|_| {
             // Relaxed: a plain option value.
-            self.recv_timeout.store(encode_timeout(timeout), Ordering::Relaxed);
+            self.recv_timeout
+                .store(encode_timeout(timeout), Ordering::Relaxed);
             Ok(())
         })
     }

@@ -26,7 +26,7 @@ impl Pair {
     pub(crate) fn has_peer(&mut self, pipes: &mut PipeSet) -> bool {
         let Some(id) = self.peer else { return false };
         match pipes.get_mut(id) {
-            Some(end) => !(end.peer_closed() && !end.readable()),
+            Some(end) => !end.peer_closed() || end.readable(),
             None => false,
         }
     }
@@ -98,7 +98,11 @@ impl Pair {
 
     pub(crate) fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         let Some(id) = self.peer else {
-            return if self.refused { Attempt::Failed(Error::HostUnreachable) } else { Attempt::Blocked };
+            return if self.refused {
+                Attempt::Failed(Error::HostUnreachable)
+            } else {
+                Attempt::Blocked
+            };
         };
         let Some(end) = pipes.get_mut(id) else {
             self.peer = None;

@@ -24,7 +24,10 @@ impl Push {
     }
 
     pub(crate) fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
-        self.out.send(pipes, msg).map(drop).map_err(SendBlock::Blocked)
+        self.out
+            .send(pipes, msg)
+            .map(drop)
+            .map_err(SendBlock::Blocked)
     }
 
     pub(crate) fn recv(&mut self, _pipes: &mut PipeSet) -> Attempt<Message> {

@@ -18,7 +18,10 @@ pub(crate) struct TakeCell<T> {
 
 impl<T> TakeCell<T> {
     pub(crate) fn new(value: T) -> Self {
-        TakeCell { taken: AtomicBool::new(false), value: UnsafeCell::new(Some(value)) }
+        TakeCell {
+            taken: AtomicBool::new(false),
+            value: UnsafeCell::new(Some(value)),
+        }
     }
 
     /// Takes the value; `None` if some thread took it before.

@@ -41,7 +41,11 @@ pub const MODEL_BUILD: bool = cfg!(any(loom, shuttle));
 /// Slots per chunk of a pipe queue ([`crate::pipe`]); after libzmq's
 /// `message_pipe_granularity`. Shrinks to 2 under the checkers and Miri so that every
 /// model crosses chunk boundaries.
-pub(crate) const CHUNK_SIZE: usize = if cfg!(any(loom, shuttle, miri)) { 2 } else { 256 };
+pub(crate) const CHUNK_SIZE: usize = if cfg!(any(loom, shuttle, miri)) {
+    2
+} else {
+    256
+};
 
 /// How many times a waiter re-checks its condition (with `spin_loop`) before parking.
 /// Zero under the checkers: a spin is just more schedules to explore.
