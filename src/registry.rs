@@ -40,6 +40,8 @@ pub(crate) struct Binding {
     pub(crate) socket: SocketId,
     /// The binder's `(sndhwm, rcvhwm)` at bind time.
     pub(crate) hwm: (usize, usize),
+    /// The binder's routing id at bind time.
+    pub(crate) routing_id: Option<bytes::Bytes>,
     /// Where connectors hand the binder its ends of new pipes.
     pub(crate) inbox: Arc<Inbox>,
     /// Woken after a hand-over.
@@ -211,12 +213,13 @@ impl Registry {
 #[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
-    use crate::pipe::{Hwm, pair};
+    use crate::pipe::test_pair;
 
     fn binding(socket: SocketId) -> Arc<Binding> {
         Arc::new(Binding {
             socket,
             hwm: (1000, 1000),
+            routing_id: None,
             inbox: Arc::new(Inbox::new()),
             notify: Arc::new(Notify::new()),
         })
@@ -227,7 +230,7 @@ mod tests {
     }
 
     fn pending() -> Arc<Pending> {
-        let (_c, b) = pair((Hwm::new(1, 1), Arc::new(Notify::new())), None);
+        let (_c, b) = test_pair((1, 1), None);
         Arc::new(Pending::new(b))
     }
 

@@ -161,10 +161,10 @@ fn m1_unimplemented_socket_types_are_not_supported() {
             }
         }
     }
-    assert_eq!(
-        implemented,
-        [SocketType::Pair, SocketType::Push, SocketType::Pull]
-    );
+    // At least these three; the list grows as patterns are added.
+    for ty in [SocketType::Pair, SocketType::Push, SocketType::Pull] {
+        assert!(implemented.contains(&ty), "{ty} must be implemented");
+    }
 }
 
 /// M-1: "... calls after shutdown": typed `Terminated`, never a panic or a hang.
@@ -186,10 +186,6 @@ fn m1_calls_after_shutdown() {
             Err(Error::InvalidArgument(_))
         ));
         assert_eq!(ctx.socket(SocketType::Pull).unwrap_err(), Error::Terminated);
-        assert_eq!(
-            ctx.socket(SocketType::Router).unwrap_err(),
-            Error::NotSupported
-        );
     });
 }
 
@@ -263,7 +259,9 @@ fn m2_errno_values() {
     assert_eq!(s.try_send("x").unwrap_err().error().errno(), 11);
     assert_eq!(s.recv().unwrap_err().errno(), 95);
     assert_eq!(s.set_sndhwm(usize::MAX).unwrap_err().errno(), 22);
-    assert_eq!(ctx.socket(SocketType::Req).unwrap_err().errno(), 95);
+    if let Some(ty) = SocketType::ALL.into_iter().find(|t| !t.is_implemented()) {
+        assert_eq!(ctx.socket(ty).unwrap_err().errno(), 95, "{ty}");
+    }
     // An unsupported transport converts from the parser's error with errno 93 too.
     assert_eq!(
         Error::from(EndpointError::UnsupportedTransport("ipc".into())).errno(),

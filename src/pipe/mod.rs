@@ -3,8 +3,8 @@
 //! A pipe is one allocation ([`PipeShared`], reference-counted, freed when both ends are
 //! gone, as nng's `inproc_pair`) holding two [`queue::Queue`]s, one per direction, the
 //! high-water marks of both ends, the ends' close flags and each end's wake-up target.
-//! Each socket holds one [`PipeEnd`]: it writes `queues[side]` and reads
-//! `queues[1 - side]`. Side 0 is the connecting socket, side 1 the binding socket (or,
+//! Each socket holds one [`PipeEnd`]: it writes `dirs[side]` and reads
+//! `dirs[1 - side]`. Side 0 is the connecting socket, side 1 the binding socket (or,
 //! while the connection is pending, the registry, which keeps side 1 until a bind).
 //!
 //! A pipe knows messages, windows and termination, and nothing about socket patterns.
@@ -19,7 +19,10 @@
 //!   back.
 
 pub(crate) mod flow;
+pub(crate) mod latest;
 pub(crate) mod queue;
+
+use bytes::Bytes;
 
 use crate::msg::Message;
 use crate::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +30,7 @@ use crate::sync::{Arc, UnsafeCell};
 use crate::wait::Notify;
 
 pub(crate) use flow::{Hwm, window};
+use latest::Latest;
 use queue::{Credit, Publish, Queue};
 
 /// Bit of `state`: end `side` has closed.
@@ -40,11 +44,29 @@ const REFUSED: usize = 1 << 2;
 const fn wake_bit(side: usize) -> usize {
     1 << (3 + side)
 }
+/// Bit of `state`: end `side`'s routing id is recorded.
+const fn id_bit(side: usize) -> usize {
+    1 << (5 + side)
+}
+
+/// One direction: a queue with a window, or (ZMQ_CONFLATE) a keep-the-newest slot.
+enum Direction {
+    Queue(Queue<Message>),
+    Latest(Latest),
+}
+
+/// What one end brings to a connection: its high-water marks and routing id (ZMQ_ROUTING_ID
+/// at connect or bind time; `None` if it set none).
+#[derive(Debug)]
+pub(crate) struct EndInfo {
+    pub(crate) hwm: Hwm,
+    pub(crate) routing_id: Option<Bytes>,
+}
 
 /// The shared part of a connection. See the module docs.
 pub(crate) struct PipeShared {
-    /// `queues[s]` is written by end `s` and read by end `1 - s`.
-    queues: [Queue<Message>; 2],
+    /// `dirs[s]` is written by end `s` and read by end `1 - s`.
+    dirs: [Direction; 2],
     /// End `s`'s high-water marks (its send and receive limits).
     hwm: [Hwm; 2],
     /// `closed_bit(s) | REFUSED | wake_bit(s)`; bits are only ever set, each by one
@@ -56,10 +78,13 @@ pub(crate) struct PipeShared {
     /// wait on. Written once by end `s`'s owner before it sets `wake_bit(s)`; read-only
     /// after.
     wake: [UnsafeCell<Option<Arc<Notify>>>; 2],
+    /// `ids[s]`: end `s`'s routing id. Written once (at creation, or by the binder at
+    /// attach for a pending connection) before `id_bit(s)` is set; read-only after.
+    ids: [UnsafeCell<Option<Bytes>>; 2],
 }
 
-// SAFETY: the wake cells are write-once-then-read (protocol on `wake`); the queues are
-// split by side (see `PipeEnd`); everything else is atomic.
+// SAFETY: the wake and id cells are write-once-then-read (protocols on `wake`, `ids`);
+// the directions are split by side (see `PipeEnd`); everything else is atomic.
 unsafe impl Sync for PipeShared {}
 // SAFETY: as above; `Message` is `Send`.
 unsafe impl Send for PipeShared {}
@@ -96,6 +121,28 @@ impl PipeShared {
         // Acquire: pairs with the AcqRel `fetch_or` in `set_wake`.
         self.wake_with(side, self.state.load(Ordering::Acquire));
     }
+
+    /// Records end `side`'s routing id.
+    ///
+    /// # Safety
+    /// Called at most once per side, before any reader can observe `id_bit(side)`.
+    unsafe fn set_id(&self, side: usize, id: Option<Bytes>) {
+        // SAFETY: write-once, before the bit that publishes it.
+        self.ids[side].with_mut(|p| unsafe { *p = id });
+        // Release: publishes the cell to `id`'s Acquire load.
+        self.state.fetch_or(id_bit(side), Ordering::Release);
+    }
+
+    /// End `side`'s routing id: `None` while unknown (a pending binder), else the id it
+    /// set (`Some(None)`: it set none).
+    fn id(&self, side: usize) -> Option<Option<Bytes>> {
+        // Acquire: pairs with the Release `fetch_or` in `set_id`.
+        if self.state.load(Ordering::Acquire) & id_bit(side) == 0 {
+            return None;
+        }
+        // SAFETY: the bit is set, so the cell was written before it and never again.
+        Some(self.ids[side].with(|p| unsafe { (*p).clone() }))
+    }
 }
 
 /// Why a send on a pipe failed. The message comes back.
@@ -131,18 +178,43 @@ impl std::fmt::Debug for PipeEnd {
     }
 }
 
-/// Creates a connection. `connector` is the connecting end's `(sndhwm, rcvhwm)` and its
-/// socket's `Notify`; `binder` is the binder's snapshot, or `None` while pending (the
-/// connector's window is then its own SNDHWM, rule 35).
-pub(crate) fn pair(connector: (Hwm, Arc<Notify>), binder: Option<Hwm>) -> (PipeEnd, PipeEnd) {
+/// Creates a connection. `connector` is the connecting end (with its socket's `Notify`,
+/// and whether it asked for conflation); `binder` is the binder's snapshot, or `None`
+/// while pending (the connector's window is then its own SNDHWM, rule 35, and the
+/// binder's routing id is recorded when it attaches).
+pub(crate) fn pair(
+    connector: EndInfo,
+    notify: Arc<Notify>,
+    conflate: bool,
+    binder: Option<EndInfo>,
+) -> (PipeEnd, PipeEnd) {
+    let dir = || {
+        if conflate {
+            Direction::Latest(Latest::new())
+        } else {
+            Direction::Queue(Queue::new())
+        }
+    };
+    let (binder_hwm, binder_id) = match binder {
+        Some(b) => (b.hwm, Some(b.routing_id)),
+        None => (Hwm::unknown(), None),
+    };
     let shared = Arc::new(PipeShared {
-        queues: [Queue::new(), Queue::new()],
-        hwm: [connector.0, binder.unwrap_or_else(Hwm::unknown)],
+        dirs: [dir(), dir()],
+        hwm: [connector.hwm, binder_hwm],
         state: AtomicUsize::new(0),
         wake: [UnsafeCell::new(None), UnsafeCell::new(None)],
+        ids: [UnsafeCell::new(None), UnsafeCell::new(None)],
     });
-    // SAFETY: the first and only fill of side 0's slot, by its creator and owner.
-    unsafe { shared.set_wake(0, connector.1) };
+    // SAFETY: the first and only fill of side 0's slots, by its creator and owner, before
+    // the pipe is shared; side 1's id likewise when the binder is known now.
+    unsafe {
+        shared.set_id(0, connector.routing_id);
+        if let Some(id) = binder_id {
+            shared.set_id(1, id);
+        }
+        shared.set_wake(0, notify);
+    }
     (
         PipeEnd {
             shared: shared.clone(),
@@ -150,6 +222,17 @@ pub(crate) fn pair(connector: (Hwm, Arc<Notify>), binder: Option<Hwm>) -> (PipeE
         },
         PipeEnd { shared, side: 1 },
     )
+}
+
+/// A connection between two `Notify`-less test ends: connector HWMs `(snd, rcv)`, binder
+/// HWMs if bound.
+#[cfg(all(test, not(any(loom, shuttle))))]
+pub(crate) fn test_pair(c: (usize, usize), b: Option<(usize, usize)>) -> (PipeEnd, PipeEnd) {
+    let info = |(snd, rcv)| EndInfo {
+        hwm: Hwm::new(snd, rcv),
+        routing_id: None,
+    };
+    pair(info(c), Arc::new(Notify::new()), false, b.map(info))
 }
 
 impl PipeEnd {
@@ -167,21 +250,31 @@ impl PipeEnd {
         window(&self.shared.hwm[self.peer()], &self.shared.hwm[self.side])
     }
 
-    fn out_queue(&self) -> &Queue<Message> {
-        &self.shared.queues[self.side]
+    fn out_dir(&self) -> &Direction {
+        &self.shared.dirs[self.side]
     }
 
-    fn in_queue(&self) -> &Queue<Message> {
-        &self.shared.queues[self.peer()]
+    fn in_dir(&self) -> &Direction {
+        &self.shared.dirs[self.peer()]
     }
 
-    /// Attaches the binding end to its socket: records the binder's HWM snapshot (which
-    /// turns a pending connection's windows into the summed ones) and where to wake it,
-    /// then wakes the connector, whose window may have grown.
-    pub(crate) fn attach(&mut self, hwm: Option<Hwm>, notify: Arc<Notify>) {
+    /// The peer's routing id: `None` while not known yet (the binder of a pending
+    /// connection has not bound), `Some(None)` if the peer set none.
+    pub(crate) fn peer_routing_id(&self) -> Option<Option<Bytes>> {
+        self.shared.id(self.peer())
+    }
+
+    /// Attaches the binding end to its socket. For a pending connection (`pending` is
+    /// `Some`), first records the binder's HWM and routing id as of now, which turns the
+    /// connector's window into the summed one. Then records where to wake the binder and
+    /// wakes the connector, whose window may have grown.
+    pub(crate) fn attach(&mut self, pending: Option<EndInfo>, notify: Arc<Notify>) {
         debug_assert_eq!(self.side, 1, "only the binding end attaches late");
-        if let Some(hwm) = hwm {
-            self.shared.hwm[self.side].set(hwm);
+        if let Some(info) = pending {
+            self.shared.hwm[self.side].set(info.hwm);
+            // SAFETY: a pending connection's binder id is recorded once, here, by the one
+            // binder the registry handed this end to.
+            unsafe { self.shared.set_id(self.side, info.routing_id) };
         }
         // SAFETY: side 1's slot is filled once, here, by the socket that owns this end
         // (the registry or an inbox hands each binder end to exactly one socket).
@@ -213,13 +306,19 @@ impl PipeEnd {
         if self.peer_closed() {
             return Err(SendFail::PeerGone(msg));
         }
-        let q = self.out_queue();
-        // SAFETY: unique writer (see `writable`).
-        if !unsafe { q.has_room(self.out_window()) } {
-            return Err(SendFail::Full(msg));
-        }
-        // SAFETY: unique writer.
-        if unsafe { q.write(msg) } == Publish::WakeReader {
+        let publish = match self.out_dir() {
+            Direction::Latest(slot) => slot.write(msg),
+            Direction::Queue(q) => {
+                // SAFETY: `self` is the unique writer of its out queue (`PipeEnd` is not
+                // Clone, and `&mut self` excludes concurrent use).
+                if !unsafe { q.has_room(self.out_window()) } {
+                    return Err(SendFail::Full(msg));
+                }
+                // SAFETY: unique writer (as above).
+                unsafe { q.write(msg) }
+            }
+        };
+        if publish == Publish::WakeReader {
             self.shared.wake(self.peer());
         }
         Ok(())
@@ -228,19 +327,17 @@ impl PipeEnd {
     /// After a [`SendFail::Full`]: registers to be woken when credit returns. Returns
     /// `false` if room appeared meanwhile (retry at once).
     pub(crate) fn sleep_until_room(&mut self) -> bool {
-        // SAFETY: unique writer.
-        unsafe { self.out_queue().sleep_until_room(self.out_window()) }
+        match self.out_dir() {
+            // A conflated direction is never full.
+            Direction::Latest(_) => false,
+            // SAFETY: unique writer (see `send`).
+            Direction::Queue(q) => unsafe { q.sleep_until_room(self.out_window()) },
+        }
     }
 
     /// Receives one whole message.
     pub(crate) fn recv(&mut self) -> Result<Message, RecvFail> {
-        let window = self.in_window();
-        // SAFETY: `self` is the unique reader of its in queue (not Clone, `&mut self`).
-        let (item, credit) = unsafe { self.in_queue().read(window) };
-        if credit == Credit::WakeWriter {
-            self.shared.wake(self.peer());
-        }
-        if let Some(m) = item {
+        if let Some(m) = self.read_once() {
             return Ok(m);
         }
         if !self.peer_closed() {
@@ -248,15 +345,31 @@ impl PipeEnd {
         }
         // The peer closed after its last write: read once more, since that write may have
         // been published after our first look (the close flag is set after it).
-        // SAFETY: unique reader.
-        let (item, _) = unsafe { self.in_queue().read(window) };
-        item.ok_or(RecvFail::PeerGone)
+        self.read_once().ok_or(RecvFail::PeerGone)
     }
 
-    /// Is a message ready to receive (or the peer gone, which `recv` would report)?
+    fn read_once(&mut self) -> Option<Message> {
+        match self.in_dir() {
+            Direction::Latest(slot) => slot.read(),
+            Direction::Queue(q) => {
+                // SAFETY: `self` is the unique reader of its in queue (not Clone,
+                // `&mut self`).
+                let (item, credit) = unsafe { q.read(self.in_window()) };
+                if credit == Credit::WakeWriter {
+                    self.shared.wake(self.peer());
+                }
+                item
+            }
+        }
+    }
+
+    /// Is a message ready to receive?
     pub(crate) fn readable(&mut self) -> bool {
-        // SAFETY: unique reader.
-        unsafe { self.in_queue().readable() }
+        match self.in_dir() {
+            Direction::Latest(slot) => slot.readable(),
+            // SAFETY: unique reader (see `read_once`).
+            Direction::Queue(q) => unsafe { q.readable() },
+        }
     }
 
     /// Refuses the connection (binding end of an exclusive PAIR): the peer's sends fail.
@@ -291,11 +404,17 @@ mod tests {
 
     #[test]
     fn pending_window_is_connector_sndhwm_then_sum_after_attach() {
-        let (mut c, mut b) = pair((Hwm::new(2, 1000), notify()), None);
+        let (mut c, mut b) = test_pair((2, 1000), None);
         assert!(c.send(Message::from("a")).is_ok());
         assert!(c.send(Message::from("b")).is_ok());
         assert!(matches!(c.send(Message::from("c")), Err(SendFail::Full(_))));
-        b.attach(Some(Hwm::new(1000, 3)), notify());
+        b.attach(
+            Some(EndInfo {
+                hwm: Hwm::new(1000, 3),
+                routing_id: None,
+            }),
+            notify(),
+        );
         for m in ["c", "d", "e"] {
             assert!(c.send(Message::from(m)).is_ok());
         }
@@ -308,7 +427,7 @@ mod tests {
 
     #[test]
     fn close_keeps_sent_messages_readable_then_peer_gone() {
-        let (mut c, mut b) = pair((Hwm::new(10, 10), notify()), Some(Hwm::new(10, 10)));
+        let (mut c, mut b) = test_pair((10, 10), Some((10, 10)));
         c.send(Message::from("x")).unwrap();
         drop(c);
         assert_eq!(b.recv().unwrap(), Message::from("x"));
@@ -321,7 +440,7 @@ mod tests {
 
     #[test]
     fn refuse_is_visible_to_connector() {
-        let (mut c, b) = pair((Hwm::new(10, 10), notify()), Some(Hwm::new(10, 10)));
+        let (mut c, b) = test_pair((10, 10), Some((10, 10)));
         b.refuse();
         assert!(c.refused());
         assert!(matches!(

@@ -63,9 +63,7 @@ impl FairQueue {
 #[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
-    use crate::pipe::{Hwm, pair};
-    use crate::sync::Arc;
-    use crate::wait::Notify;
+    use crate::pipe::test_pair;
 
     #[test]
     fn one_message_from_each_peer_before_a_second_rule_68() {
@@ -73,10 +71,7 @@ mod tests {
         let mut fq = FairQueue::default();
         let mut writers = Vec::new();
         for _ in 0..5 {
-            let (w, r) = pair(
-                (Hwm::new(10, 10), Arc::new(Notify::new())),
-                Some(Hwm::new(10, 10)),
-            );
+            let (w, r) = test_pair((10, 10), Some((10, 10)));
             fq.add(pipes.insert(r));
             writers.push(w);
         }
@@ -97,10 +92,7 @@ mod tests {
     fn closed_peer_is_drained_then_dropped() {
         let mut pipes = PipeSet::default();
         let mut fq = FairQueue::default();
-        let (mut w, r) = pair(
-            (Hwm::new(10, 10), Arc::new(Notify::new())),
-            Some(Hwm::new(10, 10)),
-        );
+        let (mut w, r) = test_pair((10, 10), Some((10, 10)));
         let id = pipes.insert(r);
         fq.add(id);
         w.send(Message::from("last")).unwrap();

@@ -73,15 +73,10 @@ impl LoadBalance {
 #[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
-    use crate::pipe::{Hwm, pair};
-    use crate::sync::Arc;
-    use crate::wait::Notify;
+    use crate::pipe::test_pair;
 
     fn bound_pair(pipes: &mut PipeSet, hwm: usize) -> (PipeId, crate::pipe::PipeEnd) {
-        let (c, b) = pair(
-            (Hwm::new(hwm, hwm), Arc::new(Notify::new())),
-            Some(Hwm::new(hwm, hwm)),
-        );
+        let (c, b) = test_pair((hwm, hwm), Some((hwm, hwm)));
         (pipes.insert(c), b)
     }
 

@@ -11,19 +11,27 @@
 //! the pattern, leave the gate; a blocking call then waits on the socket's [`Notify`]
 //! (prepared before the attempt, so no wake-up is lost) and tries again.
 
+mod dealer;
 mod gate;
 mod pair;
 mod pull;
 mod push;
+mod rep;
+mod req;
+mod router;
+mod xpub;
+mod xsub;
 
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
 
 use crate::context::ContextInner;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, SendError};
 use crate::inbox::Inbox;
 use crate::msg::Message;
-use crate::pipe::{self, Hwm, PipeEnd};
+use crate::pipe::{self, EndInfo, Hwm, PipeEnd};
 use crate::registry::{Binding, Pending, SocketId};
 use crate::route::{PipeId, PipeSet};
 use crate::sync::atomic::{AtomicU64, Ordering};
@@ -79,7 +87,27 @@ impl SocketType {
 
     /// Can [`crate::Context::socket`] create this type yet?
     pub fn is_implemented(self) -> bool {
-        matches!(self, SocketType::Pair | SocketType::Push | SocketType::Pull)
+        match self {
+            SocketType::Pair | SocketType::Push | SocketType::Pull => true,
+            SocketType::Pub | SocketType::XPub => xpub::IMPLEMENTED,
+            SocketType::Sub | SocketType::XSub => xsub::IMPLEMENTED,
+            SocketType::Req => req::IMPLEMENTED,
+            SocketType::Rep => rep::IMPLEMENTED,
+            SocketType::Dealer => dealer::IMPLEMENTED,
+            SocketType::Router => router::IMPLEMENTED,
+        }
+    }
+
+    /// Does ZMQ_CONFLATE apply to connections this type makes (rule 59)?
+    fn conflates(self) -> bool {
+        matches!(
+            self,
+            SocketType::Dealer
+                | SocketType::Pull
+                | SocketType::Push
+                | SocketType::Pub
+                | SocketType::Sub
+        )
     }
 
     /// libzmq's name for the type (`"PAIR"`, `"PUSH"`, ...).
@@ -127,12 +155,61 @@ pub(crate) enum SendBlock {
     Failed(Error, Message),
 }
 
+/// A socket option that only some patterns accept (the rest answer
+/// [`Error::NotSupported`]).
+#[derive(Debug, Clone)]
+pub(crate) enum PatternOption {
+    /// SUB: add a prefix subscription (ZMQ_SUBSCRIBE).
+    Subscribe(Bytes),
+    /// SUB: remove one (ZMQ_UNSUBSCRIBE).
+    Unsubscribe(Bytes),
+    /// ROUTER: unroutable sends fail instead of being dropped (ZMQ_ROUTER_MANDATORY).
+    RouterMandatory(bool),
+    /// XPUB: report every subscription, duplicates included (ZMQ_XPUB_VERBOSE).
+    XPubVerbose(bool),
+}
+
+/// What every pattern implements: the narrow interface between the socket shell and a
+/// pattern's routing state. All methods run inside the socket's gate and must not block:
+/// "not possible now" is [`Attempt::Blocked`] / [`SendBlock::Blocked`], and the shell
+/// waits on the socket's `Notify`. A pattern that must wait for a pipe to drain or fill
+/// registers for the wake-up through the pipe (`PipeEnd::recv` returning `Empty`,
+/// `PipeEnd::sleep_until_room`).
+pub(crate) trait Behaviour {
+    /// A pipe end was handed to the socket (connect, bind, or a connector's hand-over).
+    /// Returning `false` refuses it (the shell closes it with the REFUSED mark).
+    fn attach(&mut self, pipes: &mut PipeSet, id: PipeId) -> bool;
+    /// The socket is dropping this pipe (`disconnect`); it is still in `pipes` during the
+    /// call and removed right after.
+    fn detach(&mut self, pipes: &mut PipeSet, id: PipeId);
+    /// One non-blocking send attempt of a whole message.
+    fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock>;
+    /// One non-blocking receive attempt of a whole message.
+    fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message>;
+    /// A pattern-specific option.
+    fn set_option(&mut self, _pipes: &mut PipeSet, _opt: &PatternOption) -> Result<(), Error> {
+        Err(Error::NotSupported)
+    }
+    /// May this socket make another connection now? (PAIR: not while it has a peer.)
+    fn can_connect(&mut self, _pipes: &mut PipeSet) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
 /// Per-pattern state, dispatched by `match`.
 #[derive(Debug)]
 enum Pattern {
     Pair(pair::Pair),
     Push(push::Push),
     Pull(pull::Pull),
+    Pub(xpub::XPub),
+    XPub(xpub::XPub),
+    Sub(xsub::XSub),
+    XSub(xsub::XSub),
+    Req(req::Req),
+    Rep(rep::Rep),
+    Dealer(dealer::Dealer),
+    Router(router::Router),
 }
 
 macro_rules! dispatch {
@@ -141,30 +218,52 @@ macro_rules! dispatch {
             Pattern::Pair($p) => $e,
             Pattern::Push($p) => $e,
             Pattern::Pull($p) => $e,
+            Pattern::Pub($p) | Pattern::XPub($p) => $e,
+            Pattern::Sub($p) | Pattern::XSub($p) => $e,
+            Pattern::Req($p) => $e,
+            Pattern::Rep($p) => $e,
+            Pattern::Dealer($p) => $e,
+            Pattern::Router($p) => $e,
         }
     };
 }
 
 impl Pattern {
-    fn new(ty: SocketType) -> Option<Pattern> {
-        Some(match ty {
-            SocketType::Pair => Pattern::Pair(Default::default()),
-            SocketType::Push => Pattern::Push(Default::default()),
-            SocketType::Pull => Pattern::Pull(Default::default()),
-            _ => return None,
-        })
+    fn new(ty: SocketType, socket: SocketId) -> Pattern {
+        match ty {
+            SocketType::Pair => Pattern::Pair(pair::Pair::default()),
+            SocketType::Push => Pattern::Push(push::Push::default()),
+            SocketType::Pull => Pattern::Pull(pull::Pull::default()),
+            SocketType::Pub => Pattern::Pub(xpub::XPub::new(ty)),
+            SocketType::XPub => Pattern::XPub(xpub::XPub::new(ty)),
+            SocketType::Sub => Pattern::Sub(xsub::XSub::new(ty)),
+            SocketType::XSub => Pattern::XSub(xsub::XSub::new(ty)),
+            SocketType::Req => Pattern::Req(req::Req::default()),
+            SocketType::Rep => Pattern::Rep(rep::Rep::default()),
+            SocketType::Dealer => Pattern::Dealer(dealer::Dealer::default()),
+            SocketType::Router => Pattern::Router(router::Router::new(socket)),
+        }
     }
+}
+
+impl Behaviour for Pattern {
     fn attach(&mut self, pipes: &mut PipeSet, id: PipeId) -> bool {
         dispatch!(self, p => p.attach(pipes, id))
     }
-    fn detach(&mut self, id: PipeId) {
-        dispatch!(self, p => p.detach(id))
+    fn detach(&mut self, pipes: &mut PipeSet, id: PipeId) {
+        dispatch!(self, p => p.detach(pipes, id))
     }
     fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
         dispatch!(self, p => p.send(pipes, msg))
     }
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         dispatch!(self, p => p.recv(pipes))
+    }
+    fn set_option(&mut self, pipes: &mut PipeSet, opt: &PatternOption) -> Result<(), Error> {
+        dispatch!(self, p => p.set_option(pipes, opt))
+    }
+    fn can_connect(&mut self, pipes: &mut PipeSet) -> Result<(), Error> {
+        dispatch!(self, p => p.can_connect(pipes))
     }
 }
 
@@ -206,6 +305,10 @@ fn decode_timeout(v: u64) -> Option<Duration> {
 struct State {
     sndhwm: usize,
     rcvhwm: usize,
+    /// ZMQ_ROUTING_ID: sent to peers at connect (or bind) time.
+    routing_id: Option<Bytes>,
+    /// ZMQ_CONFLATE: applies to connections this socket makes later.
+    conflate: bool,
     pipes: PipeSet,
     pattern: Pattern,
     /// Names this socket bound (and has not unbound).
@@ -218,6 +321,14 @@ struct State {
 impl State {
     fn hwm(&self) -> Hwm {
         Hwm::new(self.sndhwm, self.rcvhwm)
+    }
+
+    /// What this socket brings to a new connection.
+    fn info(&self) -> EndInfo {
+        EndInfo {
+            hwm: self.hwm(),
+            routing_id: self.routing_id.clone(),
+        }
     }
 
     /// Adopts a pipe end, or refuses it if the pattern will not take it.
@@ -307,7 +418,7 @@ impl Socket {
         ty: SocketType,
         notify: Arc<Notify>,
     ) -> Socket {
-        let pattern = Pattern::new(ty).expect("only implemented types are created");
+        let pattern = Pattern::new(ty, id);
         Socket {
             ctx,
             id,
@@ -318,6 +429,8 @@ impl Socket {
             state: UnsafeCell::new(State {
                 sndhwm: DEFAULT_HWM,
                 rcvhwm: DEFAULT_HWM,
+                routing_id: None,
+                conflate: false,
                 pipes: PipeSet::default(),
                 pattern,
                 bound: Vec::new(),
@@ -429,13 +542,14 @@ impl Socket {
             let binding = Arc::new(Binding {
                 socket: self.id,
                 hwm: (st.sndhwm, st.rcvhwm),
+                routing_id: st.routing_id.clone(),
                 inbox: self.inbox.clone(),
                 notify: self.notify.clone(),
             });
             let owed = self.ctx.registry.bind(&self.ctx.domain, &ep, &binding)?;
             for pending in owed {
                 if let Some(mut end) = pending.take() {
-                    end.attach(Some(st.hwm()), self.notify.clone());
+                    end.attach(Some(st.info()), self.notify.clone());
                     st.attach(end, None);
                 }
             }
@@ -456,18 +570,17 @@ impl Socket {
     pub fn connect(&self, endpoint: &str) -> Result<(), Error> {
         let ep = Endpoint::parse(endpoint)?;
         self.op(|st| {
-            if let Pattern::Pair(p) = &mut st.pattern {
-                if p.has_peer(&mut st.pipes) {
-                    return Err(Error::InvalidState);
-                }
-            }
+            st.pattern.can_connect(&mut st.pipes)?;
             let domain = &self.ctx.domain;
+            let conflate = st.conflate && self.ty.conflates();
             let end = loop {
                 if let Some(binding) = self.ctx.registry.lookup(domain, &ep) {
-                    let (mine, theirs) = pipe::pair(
-                        (st.hwm(), self.notify.clone()),
-                        Some(Hwm::new(binding.hwm.0, binding.hwm.1)),
-                    );
+                    let binder = EndInfo {
+                        hwm: Hwm::new(binding.hwm.0, binding.hwm.1),
+                        routing_id: binding.routing_id.clone(),
+                    };
+                    let (mine, theirs) =
+                        pipe::pair(st.info(), self.notify.clone(), conflate, Some(binder));
                     match binding.inbox.push(theirs) {
                         Ok(()) => {
                             binding.notify.wake();
@@ -477,7 +590,7 @@ impl Socket {
                         Err(_theirs) => continue,
                     }
                 }
-                let (mine, theirs) = pipe::pair((st.hwm(), self.notify.clone()), None);
+                let (mine, theirs) = pipe::pair(st.info(), self.notify.clone(), conflate, None);
                 let pending = Arc::new(Pending::new(theirs));
                 match self.ctx.registry.pend(domain, &ep, &pending) {
                     Ok(()) => break mine,
@@ -529,7 +642,9 @@ impl Socket {
             }
             st.connects.retain(|(e, _)| e != &ep);
             for id in ids {
-                st.pattern.detach(id);
+                if st.pipes.get_mut(id).is_some() {
+                    st.pattern.detach(&mut st.pipes, id);
+                }
                 drop(st.pipes.remove(id));
             }
             Ok(())
@@ -688,6 +803,94 @@ impl Socket {
     pub fn default_recv_timeout(&self) -> Option<Duration> {
         // Relaxed: a plain option value.
         decode_timeout(self.recv_timeout.load(Ordering::Relaxed))
+    }
+
+    /// Sets the routing id (ZMQ_ROUTING_ID, 1 to 255 bytes) this socket presents to the
+    /// peers of connections it makes or accepts afterwards; a ROUTER peer uses it to
+    /// address this socket. Like libzmq, the value is taken at connect time (and, for a
+    /// binder, at bind time).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty id or one over 255 bytes;
+    /// [`Error::Terminated`].
+    pub fn set_routing_id(&self, id: impl Into<Bytes>) -> Result<(), Error> {
+        let id = id.into();
+        if id.is_empty() || id.len() > 255 {
+            return Err(Error::InvalidArgument("routing id must be 1 to 255 bytes"));
+        }
+        self.op(|st| {
+            st.routing_id = Some(id);
+            Ok(())
+        })
+    }
+
+    /// The routing id set with [`Socket::set_routing_id`], if any.
+    pub fn routing_id(&self) -> Option<Bytes> {
+        self.with_state(|st| st.routing_id.clone())
+    }
+
+    /// ZMQ_CONFLATE: connections this socket makes afterwards keep only the newest
+    /// message in each direction, and ignore the HWM. As in libzmq, only the connecting
+    /// side's option counts, and only for DEALER, PULL, PUSH, PUB and SUB (others accept
+    /// the option and ignore it).
+    ///
+    /// # Errors
+    /// [`Error::Terminated`].
+    pub fn set_conflate(&self, conflate: bool) -> Result<(), Error> {
+        self.op(|st| {
+            st.conflate = conflate;
+            Ok(())
+        })
+    }
+
+    /// The ZMQ_CONFLATE setting.
+    pub fn conflate(&self) -> bool {
+        self.with_state(|st| st.conflate)
+    }
+
+    fn pattern_option(&self, opt: PatternOption) -> Result<(), Error> {
+        self.op(|st| st.pattern.set_option(&mut st.pipes, &opt))
+    }
+
+    /// SUB: receive messages whose first frame starts with `prefix` (empty: everything).
+    /// The subscription goes to every connected publisher, and to publishers that connect
+    /// or bind later.
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] on other types; [`Error::Terminated`].
+    pub fn subscribe(&self, prefix: impl AsRef<[u8]>) -> Result<(), Error> {
+        self.pattern_option(PatternOption::Subscribe(Bytes::copy_from_slice(
+            prefix.as_ref(),
+        )))
+    }
+
+    /// SUB: remove one subscription made with [`Socket::subscribe`].
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] on other types; [`Error::Terminated`].
+    pub fn unsubscribe(&self, prefix: impl AsRef<[u8]>) -> Result<(), Error> {
+        self.pattern_option(PatternOption::Unsubscribe(Bytes::copy_from_slice(
+            prefix.as_ref(),
+        )))
+    }
+
+    /// ROUTER: with `true`, a send to an unknown routing id fails with
+    /// [`Error::HostUnreachable`] and a send to a full peer with [`Error::WouldBlock`]
+    /// (or blocks), instead of being dropped (ZMQ_ROUTER_MANDATORY).
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] on other types; [`Error::Terminated`].
+    pub fn set_router_mandatory(&self, mandatory: bool) -> Result<(), Error> {
+        self.pattern_option(PatternOption::RouterMandatory(mandatory))
+    }
+
+    /// XPUB: with `true`, report every subscription message, duplicates included
+    /// (ZMQ_XPUB_VERBOSE).
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] on other types; [`Error::Terminated`].
+    pub fn set_xpub_verbose(&self, verbose: bool) -> Result<(), Error> {
+        self.pattern_option(PatternOption::XPubVerbose(verbose))
     }
 
     /// The endpoint of the last successful `bind` or `connect` (ZMQ_LAST_ENDPOINT); not

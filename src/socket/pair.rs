@@ -6,7 +6,7 @@
 //! loses the first message and then answers `EAGAIN`). The old peer stays until it has
 //! closed and everything it sent has been read, as libzmq's pipe termination does.
 
-use super::{Attempt, SendBlock};
+use super::{Attempt, Behaviour, SendBlock};
 use crate::error::Error;
 use crate::msg::Message;
 use crate::pipe::{RecvFail, SendFail};
@@ -23,7 +23,7 @@ pub(crate) struct Pair {
 
 impl Pair {
     /// Does this PAIR have a peer it must keep (live, or with unread messages)?
-    pub(crate) fn has_peer(&mut self, pipes: &mut PipeSet) -> bool {
+    fn has_peer(&mut self, pipes: &mut PipeSet) -> bool {
         let Some(id) = self.peer else { return false };
         match pipes.get_mut(id) {
             Some(end) => !end.peer_closed() || end.readable(),
@@ -31,7 +31,31 @@ impl Pair {
         }
     }
 
-    pub(crate) fn attach(&mut self, pipes: &mut PipeSet, id: PipeId) -> bool {
+    fn drop_refused(&mut self, pipes: &mut PipeSet, id: PipeId) {
+        pipes.remove(id);
+        self.peer = None;
+        self.refused = true;
+    }
+
+    fn no_peer_send(&self, msg: Message) -> SendBlock {
+        if self.refused {
+            SendBlock::Failed(Error::HostUnreachable, msg)
+        } else {
+            SendBlock::Blocked(msg)
+        }
+    }
+}
+
+impl Behaviour for Pair {
+    fn can_connect(&mut self, pipes: &mut PipeSet) -> Result<(), Error> {
+        if self.has_peer(pipes) {
+            Err(Error::InvalidState)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn attach(&mut self, pipes: &mut PipeSet, id: PipeId) -> bool {
         if self.has_peer(pipes) {
             return false;
         }
@@ -43,19 +67,13 @@ impl Pair {
         true
     }
 
-    pub(crate) fn detach(&mut self, id: PipeId) {
+    fn detach(&mut self, _pipes: &mut PipeSet, id: PipeId) {
         if self.peer == Some(id) {
             self.peer = None;
         }
     }
 
-    fn drop_refused(&mut self, pipes: &mut PipeSet, id: PipeId) {
-        pipes.remove(id);
-        self.peer = None;
-        self.refused = true;
-    }
-
-    pub(crate) fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
+    fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
         let Some(id) = self.peer else {
             return Err(self.no_peer_send(msg));
         };
@@ -88,15 +106,7 @@ impl Pair {
         }
     }
 
-    fn no_peer_send(&self, msg: Message) -> SendBlock {
-        if self.refused {
-            SendBlock::Failed(Error::HostUnreachable, msg)
-        } else {
-            SendBlock::Blocked(msg)
-        }
-    }
-
-    pub(crate) fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
+    fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         let Some(id) = self.peer else {
             return if self.refused {
                 Attempt::Failed(Error::HostUnreachable)

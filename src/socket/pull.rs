@@ -1,6 +1,6 @@
 //! PULL (reference rule 68): fair-queues whole messages from its peers. Cannot send.
 
-use super::{Attempt, SendBlock};
+use super::{Attempt, Behaviour, SendBlock};
 use crate::error::Error;
 use crate::msg::Message;
 use crate::route::fair_queue::FairQueue;
@@ -12,21 +12,21 @@ pub(crate) struct Pull {
     inbound: FairQueue,
 }
 
-impl Pull {
-    pub(crate) fn attach(&mut self, _pipes: &mut PipeSet, id: PipeId) -> bool {
+impl Behaviour for Pull {
+    fn attach(&mut self, _pipes: &mut PipeSet, id: PipeId) -> bool {
         self.inbound.add(id);
         true
     }
 
-    pub(crate) fn detach(&mut self, id: PipeId) {
+    fn detach(&mut self, _pipes: &mut PipeSet, id: PipeId) {
         self.inbound.remove(id);
     }
 
-    pub(crate) fn send(&mut self, _pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
+    fn send(&mut self, _pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
         Err(SendBlock::Failed(Error::NotSupported, msg))
     }
 
-    pub(crate) fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
+    fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         match self.inbound.recv(pipes) {
             Some((_, m)) => Attempt::Ready(m),
             None => Attempt::Blocked,

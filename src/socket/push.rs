@@ -1,7 +1,7 @@
 //! PUSH (reference rule 67): load-balances whole messages over its peers in attach
 //! order, skipping full pipes; blocks when none has room. Cannot receive.
 
-use super::{Attempt, SendBlock};
+use super::{Attempt, Behaviour, SendBlock};
 use crate::error::Error;
 use crate::msg::Message;
 use crate::route::load_balance::LoadBalance;
@@ -13,24 +13,24 @@ pub(crate) struct Push {
     out: LoadBalance,
 }
 
-impl Push {
-    pub(crate) fn attach(&mut self, _pipes: &mut PipeSet, id: PipeId) -> bool {
+impl Behaviour for Push {
+    fn attach(&mut self, _pipes: &mut PipeSet, id: PipeId) -> bool {
         self.out.add(id);
         true
     }
 
-    pub(crate) fn detach(&mut self, id: PipeId) {
+    fn detach(&mut self, _pipes: &mut PipeSet, id: PipeId) {
         self.out.remove(id);
     }
 
-    pub(crate) fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
+    fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
         self.out
             .send(pipes, msg)
             .map(drop)
             .map_err(SendBlock::Blocked)
     }
 
-    pub(crate) fn recv(&mut self, _pipes: &mut PipeSet) -> Attempt<Message> {
+    fn recv(&mut self, _pipes: &mut PipeSet) -> Attempt<Message> {
         Attempt::Failed(Error::NotSupported)
     }
 }

@@ -1,0 +1,34 @@
+//! ROUTER: work in progress (issue 4); `IMPLEMENTED` is false, so `Context::socket`
+//! refuses this type with `Error::NotSupported` and none of this runs.
+
+use super::{Attempt, Behaviour, SendBlock};
+use crate::error::Error;
+use crate::msg::Message;
+use crate::registry::SocketId;
+use crate::route::{PipeId, PipeSet};
+
+/// Whether `Context::socket` creates this type yet.
+pub(crate) const IMPLEMENTED: bool = false;
+
+/// ROUTER state.
+#[derive(Debug)]
+pub(crate) struct Router {}
+
+impl Router {
+    pub(crate) fn new(_socket: SocketId) -> Self {
+        Router {}
+    }
+}
+
+impl Behaviour for Router {
+    fn attach(&mut self, _pipes: &mut PipeSet, _id: PipeId) -> bool {
+        false
+    }
+    fn detach(&mut self, _pipes: &mut PipeSet, _id: PipeId) {}
+    fn send(&mut self, _pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
+        Err(SendBlock::Failed(Error::NotSupported, msg))
+    }
+    fn recv(&mut self, _pipes: &mut PipeSet) -> Attempt<Message> {
+        Attempt::Failed(Error::NotSupported)
+    }
+}
