@@ -1,0 +1,94 @@
+"""Regenerates model/mutants/*.patch and LIST from the (file, original, mutated, suite)
+table below: each entry's original text must occur exactly once in the current source.
+Run it after changing code that a seeded bug targets; model/mutants.sh then checks that
+every patch still applies and is caught."""
+import subprocess, sys
+import os
+ROOT=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+muts = [
+ ("01-publish-relaxed", "src/pipe/queue.rs",
+  "            after << 1,\n            Ordering::Release,\n            Ordering::Acquire,",
+  "            after << 1,\n            Ordering::Relaxed,\n            Ordering::Acquire,",
+  "loom loom_pipe_chunks"),
+ ("02-flush-no-recheck-after-failed-cas", "src/pipe/queue.rs",
+  "                self.published.0.store(after << 1, Ordering::Release);\n                Publish::WakeReader",
+  "                self.published.0.store(after << 1, Ordering::Release);\n                Publish::Done",
+  "loom loom_pipe_chunks"),
+ ("03-no-wake-after-publish", "src/pipe/mod.rs",
+  "        if publish == Publish::WakeReader {\n            self.shared.wake(self.peer());\n        }",
+  "        let _ = publish;",
+  "loom loom_pipe_multipart loom_registry_bind_connect"),
+ ("04-connect-no-reread-after-failed-pend", "src/socket/mod.rs",
+  "                    Err(_found) => continue,",
+  "                    Err(_found) => break mine,",
+  "loom loom_registry_bind_connect"),
+ ("05-pending-entry-dropped-on-close", "src/registry.rs",
+  "        if !self.entries.values().any(owned) {\n            return Err(());\n        }\n        let mut next = self.clone();\n        next.entries.retain(|_, e| !owned(e));",
+  "        let mut next = self.clone();\n        next.entries.retain(|_, e| !owned(e) && !matches!(e, Entry::Pending(_)));",
+  "loom loom_registry_pending_close"),
+ ("06-seal-without-release", "src/inbox.rs",
+  "        let head = self.head.swap(sealed(), Ordering::AcqRel);",
+  "        let head = self.head.swap(sealed(), Ordering::Acquire);",
+  "loom loom_registry_close_connect"),
+ ("07-credit-ignores-sleeping-writer", "src/pipe/queue.rs",
+  "        if old & WRITER_ASLEEP != 0 {\n            Credit::WakeWriter\n        } else {",
+  "        if old & WRITER_ASLEEP != 0 {\n            Credit::Done\n        } else {",
+  "loom loom_pipe_chunks"),
+ ("08-spare-chunk-handoff-relaxed", "src/pipe/queue.rs",
+  "                let old = self.spare.swap(done, Ordering::Release);",
+  "                let old = self.spare.swap(done, Ordering::Relaxed);",
+  "loom loom_pipe_chunks"),
+ ("09-registry-publish-relaxed", "src/cow.rs",
+  "                .compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire)",
+  "                .compare_exchange(cur, new, Ordering::Relaxed, Ordering::Acquire)",
+  "loom loom_registry_bind_bind loom_registry_bind_connect"),
+ ("10-registry-lost-update", "src/cow.rs",
+  "            match self\n                .current\n                .compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire)\n            {",
+  "            self.current.store(new, Ordering::Release);\n            match Ok::<_, *mut Node<T>>(cur) {",
+  "loom loom_registry_bind_bind"),
+ ("11-notify-never-notifies-sleepers", "src/wait.rs",
+  "        if old & SLEEPER != 0 {\n            let _guard",
+  "        if old & SLEEPER != 0 && false {\n            let _guard",
+  "loom loom_wake"),
+ ("12-gate-without-acquire-release", "src/socket/gate.rs",
+  "        if self.state.swap(OPEN, Ordering::Release) == CONTENDED {",
+  "        if self.state.swap(OPEN, Ordering::Relaxed) == CONTENDED {",
+  "loom loom_socket_shared"),
+ ("13-close-does-not-wake-peer", "src/pipe/mod.rs",
+  "            .fetch_or(closed_bit(self.side), Ordering::AcqRel);\n        self.shared.wake_with(self.peer(), old);",
+  "            .fetch_or(closed_bit(self.side), Ordering::AcqRel);\n        let _ = old;",
+  "loom loom_pair_refuse"),
+ ("14-shutdown-does-not-wake-sockets", "src/context.rs",
+  "        for n in notifies {\n            n.wake();\n        }",
+  "        drop(notifies);",
+  "loom loom_shutdown"),
+ ("15-pending-attached-in-reverse-order", "src/registry.rs",
+  "            Some(Entry::Pending(list)) => list.clone(),\n            None => Vec::new(),",
+  "            Some(Entry::Pending(list)) => list.iter().rev().cloned().collect(),\n            None => Vec::new(),",
+  "unit reference_ops connect"),
+ ("16-round-robin-cursor-not-advanced", "src/route/load_balance.rs",
+  "                Ok(()) => {\n                    self.next = i + 1;\n                    return Ok(id);",
+  "                Ok(()) => {\n                    return Ok(id);",
+  "unit reference_ops"),
+ ("17-conflate-writer-ignores-sleeping-reader", "src/pipe/latest.rs",
+  "        if old == asleep() {\n            return Publish::WakeReader;\n        }",
+  "        if old == asleep() {\n            return Publish::Done;\n        }",
+  "loom loom_conflate"),
+ ("18-conflate-publish-relaxed", "src/pipe/latest.rs",
+  "        let old = self.slot.swap(node, Ordering::AcqRel);",
+  "        let old = self.slot.swap(node, Ordering::Relaxed);",
+  "loom loom_conflate"),
+]
+listing=[]
+for name, path, a, b, suite in muts:
+    full=f'{ROOT}/{path}'
+    s=open(full).read()
+    n=s.count(a)
+    if n!=1: sys.exit(f"{name}: pattern found {n} times")
+    open(full,'w').write(s.replace(a,b))
+    d=subprocess.run(['git','diff','--',path],cwd=ROOT,capture_output=True,text=True).stdout
+    open(full,'w').write(s)
+    open(f'{ROOT}/model/mutants/{name}.patch','w').write(d)
+    listing.append(f"{name}.patch {suite}")
+open(f'{ROOT}/model/mutants/LIST','w').write("# patch  suite  test targets (the suite must fail with the patch applied)\n"+"\n".join(listing)+"\n")
+print(len(muts),"patches")
