@@ -78,6 +78,10 @@ muts = [
   "        let old = self.slot.swap(node, Ordering::AcqRel);",
   "        let old = self.slot.swap(node, Ordering::Relaxed);",
   "loom loom_conflate"),
+ ("19-epoch-guard-dropped-early", "src/cow.rs",
+  "        let _guard = domain.pin();\n        // Acquire: pairs with the Release half of the CAS in `update` that published\n        // this node, so its value is fully written before we read it.\n        let node = self.current.load(Ordering::Acquire);",
+  "        let guard = domain.pin();\n        // Acquire: pairs with the Release half of the CAS in `update` that published\n        // this node, so its value is fully written before we read it.\n        let node = self.current.load(Ordering::Acquire);\n        drop(guard);",
+  "miri cow::tests"),
 ]
 listing=[]
 for name, path, a, b, suite in muts:
