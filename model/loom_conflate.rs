@@ -28,7 +28,10 @@ fn conflated_pipe_keeps_newest_and_wakes_reader() {
         while last != 3 {
             let m = pull.recv().unwrap();
             let v = m.frames()[0][0];
-            assert!(v > last, "conflation never reorders or duplicates: {last} then {v}");
+            assert!(
+                v > last,
+                "conflation never reorders or duplicates: {last} then {v}"
+            );
             last = v;
         }
         drop(t.join().unwrap());

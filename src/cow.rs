@@ -167,13 +167,19 @@ mod tests {
                     });
                 }
                 for i in 1..=updates {
-                    let _ = cell.update(&domain, |_| Ok::<_, ()>((Counted::new(&live, vec![i; 8]), ())));
+                    let _ = cell.update(&domain, |_| {
+                        Ok::<_, ()>((Counted::new(&live, vec![i; 8]), ()))
+                    });
                 }
             });
             assert_eq!(cell.read(&domain, |c| c.1[0]), updates);
             drop(cell);
             drop(domain);
         }
-        assert_eq!(live.load(Ordering::SeqCst), 0, "every retired value is freed when the domain drops");
+        assert_eq!(
+            live.load(Ordering::SeqCst),
+            0,
+            "every retired value is freed when the domain drops"
+        );
     }
 }
