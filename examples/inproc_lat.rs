@@ -4,13 +4,12 @@
 //! cargo run --release --example inproc_lat -- <message-size> <roundtrip-count> [pin]
 //! ```
 //!
-//! libzmq's tool uses REQ/REP, which this crate does not implement yet, so this runs the
-//! same ping-pong over PAIR: the main thread's PAIR binds `inproc://lat_test`; a worker
-//! thread's PAIR connects and echoes `roundtrip-count` messages. The main thread sends
-//! one zero-filled message of `message-size` bytes and receives the echo, `count` times,
-//! checking the size. As in libzmq, the stopwatch starts before the first send (so it
-//! includes the worker's start and connect: a bound PAIR without a peer blocks), and the
-//! figure printed is one-way latency, `elapsed_us / (count * 2)`.
+//! The same workload as libzmq's tool (reference section 5.2): the main thread's REQ binds
+//! `inproc://lat_test`; a worker thread's REP connects and echoes `roundtrip-count`
+//! requests. The main thread sends one zero-filled message of `message-size` bytes and
+//! receives the echo, `count` times, checking the size. As in libzmq, the stopwatch starts
+//! before the first send (so it includes the worker's start and connect: a REQ without a
+//! peer blocks), and the figure printed is one-way latency, `elapsed_us / (count * 2)`.
 //!
 //! With `pin`, the main thread is pinned to CPU 0 and the echo thread to CPU 1 (Linux
 //! only; a line says so if pinning fails).
@@ -87,11 +86,10 @@ fn main() -> ExitCode {
     else {
         return fail(USAGE);
     };
-    println!("note: REQ/REP not implemented yet; using PAIR ping-pong");
 
     let ctx = Context::new();
     pin(pinned, 0, "main");
-    let s = match ctx.socket(SocketType::Pair) {
+    let s = match ctx.socket(SocketType::Req) {
         Ok(s) => s,
         Err(e) => return fail(&format!("error in socket: {e}")),
     };
@@ -104,7 +102,7 @@ fn main() -> ExitCode {
         thread::spawn(move || -> Result<(), String> {
             pin(pinned, 1, "echo");
             let s = ctx
-                .socket(SocketType::Pair)
+                .socket(SocketType::Rep)
                 .map_err(|e| format!("error in socket: {e}"))?;
             s.connect("inproc://lat_test")
                 .map_err(|e| format!("error in connect: {e}"))?;

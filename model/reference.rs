@@ -25,7 +25,7 @@ pub(crate) const NAMES: [&str; 4] = ["inproc://a", "inproc://b", "inproc://c", "
 /// One operation. Socket and name indices are taken modulo the number available.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Op {
-    /// Create a socket: 0 PAIR, 1 PUSH, 2 PULL, 3 an unimplemented type (REQ).
+    /// Create a socket: 0 PAIR, 1 PUSH, 2 PULL, 3 DEALER.
     Socket(u8),
     Close(u8),
     Bind(u8, u8),
@@ -139,9 +139,25 @@ type End = (ConnId, usize);
 
 #[derive(Debug)]
 enum Pattern {
-    Pair { peer: Option<End>, refused: bool },
-    Push { order: Vec<End>, next: usize },
-    Pull { order: Vec<End>, next: usize },
+    Pair {
+        peer: Option<End>,
+        refused: bool,
+    },
+    Push {
+        order: Vec<End>,
+        next: usize,
+    },
+    Pull {
+        order: Vec<End>,
+        next: usize,
+    },
+    /// Load-balanced out (dead pipes only leave the rotation) and fair-queued in.
+    Dealer {
+        out: Vec<End>,
+        out_next: usize,
+        order: Vec<End>,
+        next: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -244,6 +260,10 @@ impl Model {
             _ => {
                 match &mut self.socks[s].pattern {
                     Pattern::Push { order, .. } | Pattern::Pull { order, .. } => order.push(end),
+                    Pattern::Dealer { out, order, .. } => {
+                        out.push(end);
+                        order.push(end);
+                    }
                     Pattern::Pair { .. } => unreachable!(),
                 }
                 true
@@ -281,6 +301,12 @@ impl Model {
                 refused: false,
             },
             SocketType::Push => Pattern::Push {
+                order: Vec::new(),
+                next: 0,
+            },
+            SocketType::Dealer => Pattern::Dealer {
+                out: Vec::new(),
+                out_next: 0,
                 order: Vec::new(),
                 next: 0,
             },
@@ -423,12 +449,16 @@ impl Model {
                     }
                 }
                 Pattern::Push { order, next } | Pattern::Pull { order, next } => {
-                    if let Some(i) = order.iter().position(|&e| e == end) {
-                        order.remove(i);
-                        if i < *next {
-                            *next -= 1;
-                        }
-                    }
+                    forget(order, next, end);
+                }
+                Pattern::Dealer {
+                    out,
+                    out_next,
+                    order,
+                    next,
+                } => {
+                    forget(out, out_next, end);
+                    forget(order, next, end);
                 }
             }
             self.remove_pipe(s, end);
@@ -455,6 +485,86 @@ impl Model {
         Ok(())
     }
 
+    /// `LoadBalance::send`: `Ok` or the message back. `shared`: dead pipes only leave
+    /// the rotation (DEALER); otherwise they are dropped from the socket (PUSH).
+    fn load_balance(&mut self, s: SockId, mut m: Message, shared: bool) -> Result<(), Message> {
+        let mut tried = 0;
+        loop {
+            let (order, next) = self.lb_of(s);
+            if tried >= order.len() {
+                return Err(m);
+            }
+            let i = *next % order.len();
+            let (c, side) = order[i];
+            if !self.socks[s].pipes.contains(&(c, side)) {
+                self.lb_of(s).0.remove(i);
+                continue;
+            }
+            if self.conns[c].peer_closed(side) {
+                self.lb_of(s).0.remove(i);
+                if !shared {
+                    self.remove_pipe(s, (c, side));
+                }
+                continue;
+            }
+            let sent = self.conns[c].send(side, m);
+            *self.lb_of(s).1 = i + 1;
+            match sent {
+                Ok(()) => return Ok(()),
+                Err(back) => {
+                    m = back;
+                    tried += 1;
+                }
+            }
+        }
+    }
+
+    fn lb_of(&mut self, s: SockId) -> (&mut Vec<End>, &mut usize) {
+        match &mut self.socks[s].pattern {
+            Pattern::Push { order, next } => (order, next),
+            Pattern::Dealer { out, out_next, .. } => (out, out_next),
+            _ => unreachable!(),
+        }
+    }
+
+    fn fq_of(&mut self, s: SockId) -> (&mut Vec<End>, &mut usize) {
+        match &mut self.socks[s].pattern {
+            Pattern::Pull { order, next } | Pattern::Dealer { order, next, .. } => (order, next),
+            _ => unreachable!(),
+        }
+    }
+
+    /// `FairQueue::recv`.
+    fn fair_queue(&mut self, s: SockId) -> Option<Message> {
+        let mut checked = 0;
+        loop {
+            let (order, next) = self.fq_of(s);
+            if checked >= order.len() {
+                return None;
+            }
+            let i = *next % order.len();
+            let (c, side) = order[i];
+            if !self.socks[s].pipes.contains(&(c, side)) {
+                self.fq_of(s).0.remove(i);
+                continue;
+            }
+            match self.conns[c].recv(side) {
+                Ok(m) => {
+                    *self.fq_of(s).1 = i + 1;
+                    return Some(m);
+                }
+                Err(false) => {
+                    checked += 1;
+                    *self.fq_of(s).1 = i + 1;
+                }
+                Err(true) => {
+                    self.fq_of(s).0.remove(i);
+                    self.remove_pipe(s, (c, side));
+                }
+            }
+        }
+    }
+
     fn try_send(&mut self, s: SockId, m: Message) -> Result<(), Error> {
         if self.terminated {
             return Err(Error::Terminated);
@@ -462,42 +572,10 @@ impl Model {
         self.drain(s);
         match self.socks[s].ty {
             SocketType::Pull => Err(Error::NotSupported),
-            SocketType::Push => {
-                let mut m = m;
-                let mut tried = 0;
-                loop {
-                    let Pattern::Push { order, next } = &mut self.socks[s].pattern else {
-                        unreachable!()
-                    };
-                    if tried >= order.len() {
-                        return Err(Error::WouldBlock);
-                    }
-                    let i = *next % order.len();
-                    let (c, side) = order[i];
-                    if self.conns[c].peer_closed(side) {
-                        order.remove(i);
-                        self.remove_pipe(s, (c, side));
-                        continue;
-                    }
-                    match self.conns[c].send(side, m) {
-                        Ok(()) => {
-                            let Pattern::Push { next, .. } = &mut self.socks[s].pattern else {
-                                unreachable!()
-                            };
-                            *next = i + 1;
-                            return Ok(());
-                        }
-                        Err(back) => {
-                            m = back;
-                            tried += 1;
-                            let Pattern::Push { next, .. } = &mut self.socks[s].pattern else {
-                                unreachable!()
-                            };
-                            *next = i + 1;
-                        }
-                    }
-                }
-            }
+            SocketType::Push => self
+                .load_balance(s, m, false)
+                .map_err(|_| Error::WouldBlock),
+            SocketType::Dealer => self.load_balance(s, m, true).map_err(|_| Error::WouldBlock),
             _ => {
                 let Pattern::Pair { peer, refused } = &self.socks[s].pattern else {
                     unreachable!()
@@ -532,33 +610,7 @@ impl Model {
         self.drain(s);
         match self.socks[s].ty {
             SocketType::Push => Err(Error::NotSupported),
-            SocketType::Pull => {
-                let mut checked = 0;
-                loop {
-                    let Pattern::Pull { order, next } = &mut self.socks[s].pattern else {
-                        unreachable!()
-                    };
-                    if checked >= order.len() {
-                        return Err(Error::WouldBlock);
-                    }
-                    let i = *next % order.len();
-                    let (c, side) = order[i];
-                    match self.conns[c].recv(side) {
-                        Ok(m) => {
-                            *next = i + 1;
-                            return Ok(m);
-                        }
-                        Err(false) => {
-                            checked += 1;
-                            *next = i + 1;
-                        }
-                        Err(true) => {
-                            order.remove(i);
-                            self.remove_pipe(s, (c, side));
-                        }
-                    }
-                }
-            }
+            SocketType::Pull | SocketType::Dealer => self.fair_queue(s).ok_or(Error::WouldBlock),
             _ => {
                 let Pattern::Pair { peer, refused } = &self.socks[s].pattern else {
                     unreachable!()
@@ -592,12 +644,23 @@ impl Model {
     }
 }
 
+/// Removes `end` from a round-robin list, keeping the cursor on the same next pipe
+/// (`LoadBalance::remove` / `FairQueue::remove`).
+fn forget(order: &mut Vec<End>, next: &mut usize, end: End) {
+    if let Some(i) = order.iter().position(|&e| e == end) {
+        order.remove(i);
+        if i < *next {
+            *next -= 1;
+        }
+    }
+}
+
 fn socket_type(t: u8) -> SocketType {
     match t % 4 {
         0 => SocketType::Pair,
         1 => SocketType::Push,
         2 => SocketType::Pull,
-        _ => SocketType::Req,
+        _ => SocketType::Dealer,
     }
 }
 

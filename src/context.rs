@@ -64,12 +64,8 @@ impl Context {
     /// Creates a socket of type `ty`.
     ///
     /// # Errors
-    /// [`Error::Terminated`] after [`Context::shutdown`]; [`Error::NotSupported`] for a type
-    /// not implemented yet (see [`SocketType`]).
+    /// [`Error::Terminated`] after [`Context::shutdown`].
     pub fn socket(&self, ty: SocketType) -> Result<Socket, Error> {
-        if !ty.is_implemented() {
-            return Err(Error::NotSupported);
-        }
         if self.inner.is_terminated() {
             return Err(Error::Terminated);
         }

@@ -50,6 +50,10 @@ const fn id_bit(side: usize) -> usize {
 }
 
 /// One direction: a queue with a window, or (ZMQ_CONFLATE) a keep-the-newest slot.
+// The queue variant is large (cache-padded words) and the slot small, but a `Direction`
+// is created once inside the pipe allocation and never moved; boxing the queue would add
+// a pointer chase to every send and receive.
+#[allow(clippy::large_enum_variant)]
 enum Direction {
     Queue(Queue<Message>),
     Latest(Latest),

@@ -13,9 +13,21 @@ pub(crate) struct LoadBalance {
     order: Vec<PipeId>,
     /// Index in `order` of the pipe to try first.
     next: usize,
+    /// The socket also reads these pipes (DEALER): a pipe whose peer is gone only leaves
+    /// the rotation, and the reading side drops it once what the peer sent is read.
+    /// Otherwise (PUSH, REQ) it is dropped from the socket at once.
+    shared_with_reader: bool,
 }
 
 impl LoadBalance {
+    /// A load balancer over pipes the socket also reads (see `shared_with_reader`).
+    pub(crate) fn sharing_pipes() -> Self {
+        LoadBalance {
+            shared_with_reader: true,
+            ..Default::default()
+        }
+    }
+
     pub(crate) fn add(&mut self, id: PipeId) {
         self.order.push(id);
     }
@@ -31,7 +43,8 @@ impl LoadBalance {
 
     /// Sends `msg` to the next pipe with room. Gives it back if every pipe is full (each
     /// full pipe is then registered to wake the socket when credit returns) or there is no
-    /// pipe. Pipes found dead are removed from `pipes` too.
+    /// pipe. Pipes found dead leave the rotation (and `pipes`, unless shared with a
+    /// reader).
     pub(crate) fn send(
         &mut self,
         pipes: &mut PipeSet,
@@ -62,7 +75,9 @@ impl LoadBalance {
                 Err(SendFail::PeerGone(m)) => {
                     msg = m;
                     self.order.remove(i);
-                    pipes.remove(id);
+                    if !self.shared_with_reader {
+                        pipes.remove(id);
+                    }
                 }
             }
         }

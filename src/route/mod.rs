@@ -6,16 +6,18 @@
 //!   ROUTER, REP, SUB).
 //! - [`load_balance`]: outbound round-robin over pipes that have room (PUSH; later
 //!   DEALER, REQ).
+//! - [`mtrie`]: subscription tries (PUB/XPUB: pipes per prefix; SUB/XSUB: counts).
 
 pub(crate) mod fair_queue;
 pub(crate) mod load_balance;
+pub(crate) mod mtrie;
 
 use crate::pipe::PipeEnd;
 
 /// A pipe's handle inside one socket: a slab index plus a generation, so that a stale id
 /// (kept by a policy or a connect record after its pipe went away) never reaches a newer
 /// pipe that reused the slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct PipeId {
     index: u32,
     generation: u32,

@@ -4,7 +4,13 @@
 //! flavors):
 //! - [`pair`]: PAIR, one exclusive peer;
 //! - [`push`]: PUSH, load-balanced sends;
-//! - [`pull`]: PULL, fair-queued receives.
+//! - [`pull`]: PULL, fair-queued receives;
+//! - [`xpub`]: PUB and XPUB, subscription-filtered fan-out;
+//! - [`xsub`]: SUB and XSUB, subscriptions upstream, filtered fair-queued receives;
+//! - [`req`]: REQ, strict request/reply over load-balanced peers;
+//! - [`rep`]: REP, envelope-preserving replies;
+//! - [`dealer`]: DEALER, load-balanced out, fair-queued in;
+//! - [`router`]: ROUTER, routing ids in, routing by id out.
 //!
 //! Every call runs the same shell: check shutdown, enter the socket's [`Gate`], take the
 //! pipe ends connectors handed over through the [`Inbox`], run one non-blocking attempt of
@@ -39,33 +45,31 @@ use crate::sync::{Arc, UnsafeCell};
 use crate::wait::Notify;
 use gate::Gate;
 
-/// The ZeroMQ socket types. All eleven are listed; [`SocketType::is_implemented`] says
-/// which ones [`crate::Context::socket`] can create today (PAIR, PUSH, PULL); the others
-/// give [`Error::NotSupported`].
+/// The ZeroMQ socket types: all eleven stable ones, all implemented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SocketType {
     /// Exclusive pair: one peer, both directions.
     Pair,
-    /// Publisher (not implemented yet).
+    /// Publisher: fans each message out to the subscribers whose prefixes match; never blocks.
     Pub,
-    /// Subscriber (not implemented yet).
+    /// Subscriber: receives the messages matching its prefix subscriptions.
     Sub,
-    /// Extended publisher (not implemented yet).
+    /// Extended publisher: a PUB that also receives the subscriptions (byte 1/0 + prefix).
     XPub,
-    /// Extended subscriber (not implemented yet).
+    /// Extended subscriber: a SUB whose subscriptions are messages it sends.
     XSub,
     /// Pipeline sender: load-balances over its peers.
     Push,
     /// Pipeline receiver: fair-queues from its peers.
     Pull,
-    /// Request (not implemented yet).
+    /// Request: strictly alternating request and reply, round-robin over peers.
     Req,
-    /// Reply (not implemented yet).
+    /// Reply: receives requests fair-queued and answers each on its envelope.
     Rep,
-    /// Asynchronous request (not implemented yet).
+    /// Dealer: load-balanced sends, fair-queued receives, no envelope.
     Dealer,
-    /// Asynchronous reply with routing ids (not implemented yet).
+    /// Router: prefixes received messages with the peer's routing id and routes sends by it.
     Router,
 }
 
@@ -85,17 +89,10 @@ impl SocketType {
         SocketType::Router,
     ];
 
-    /// Can [`crate::Context::socket`] create this type yet?
+    /// Can [`crate::Context::socket`] create this type? Always `true` now that every
+    /// type is implemented (kept for code written while some were not).
     pub fn is_implemented(self) -> bool {
-        match self {
-            SocketType::Pair | SocketType::Push | SocketType::Pull => true,
-            SocketType::Pub | SocketType::XPub => xpub::IMPLEMENTED,
-            SocketType::Sub | SocketType::XSub => xsub::IMPLEMENTED,
-            SocketType::Req => req::IMPLEMENTED,
-            SocketType::Rep => rep::IMPLEMENTED,
-            SocketType::Dealer => dealer::IMPLEMENTED,
-            SocketType::Router => router::IMPLEMENTED,
-        }
+        true
     }
 
     /// Does ZMQ_CONFLATE apply to connections this type makes (rule 59)?

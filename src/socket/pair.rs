@@ -83,16 +83,21 @@ impl Behaviour for Pair {
         };
         match end.send(msg) {
             Ok(()) => Ok(()),
-            Err(SendFail::Full(m)) => {
+            Err(SendFail::Full(mut m)) => loop {
                 if end.sleep_until_room() {
-                    Err(SendBlock::Blocked(m))
-                } else {
-                    // Credit arrived meanwhile.
-                    end.send(m).map_err(|f| match f {
-                        SendFail::Full(m) | SendFail::PeerGone(m) => SendBlock::Blocked(m),
-                    })
+                    // Registered: the reader's credit will wake the socket.
+                    return Err(SendBlock::Blocked(m));
                 }
-            }
+                // Credit arrived meanwhile: try again (and register again if the window
+                // shrank in between).
+                match end.send(m) {
+                    Ok(()) => return Ok(()),
+                    Err(SendFail::Full(back)) => m = back,
+                    // The peer left; its close wakes the socket, and the next attempt
+                    // sees it.
+                    Err(SendFail::PeerGone(back)) => return Err(SendBlock::Blocked(back)),
+                }
+            },
             Err(SendFail::PeerGone(m)) => {
                 if end.refused() {
                     self.drop_refused(pipes, id);

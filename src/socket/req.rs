@@ -1,28 +1,146 @@
-//! REQ: work in progress (issue 4); `IMPLEMENTED` is false, so `Context::socket`
-//! refuses this type with `Error::NotSupported` and none of this runs.
+//! REQ (reference rule 69; libzmq `src/req.cpp`): a client that alternates strictly
+//! between sending a request and receiving its reply.
+//!
+//! A request goes out with an empty delimiter frame in front, load-balanced over the
+//! peers with room ([`LoadBalance`], as DEALER). The reply is accepted only from the pipe
+//! the request went out on, and only if it starts with that delimiter (which is removed);
+//! everything else read meanwhile is discarded, and so is everything queued when a
+//! request goes out (it cannot answer that request). Inbound pipes are fair-queued
+//! ([`FairQueue`]) so that discarding never starves the reply pipe.
+//!
+//! Where libzmq leaves a REQ stuck forever when the peer holding its request goes away
+//! (no reply can ever come), this REQ lets the application send again once that pipe is
+//! gone (SPEC Q-5); `recv` itself keeps waiting, as in libzmq, so a timeout is how the
+//! application notices.
+
+use bytes::Bytes;
 
 use super::{Attempt, Behaviour, SendBlock};
-
 use crate::error::Error;
 use crate::msg::Message;
+use crate::route::fair_queue::FairQueue;
+use crate::route::load_balance::LoadBalance;
 use crate::route::{PipeId, PipeSet};
 
-/// Whether `Context::socket` creates this type yet.
-pub(crate) const IMPLEMENTED: bool = false;
+/// Where a REQ is in its send/receive cycle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Phase {
+    /// May send a request; `recv` is `InvalidState` (EFSM).
+    #[default]
+    Idle,
+    /// A request went out on `pipe`; may only receive its reply (or send again once that
+    /// pipe is gone, Q-5).
+    AwaitingReply { pipe: PipeId },
+}
 
 /// REQ state.
 #[derive(Debug, Default)]
-pub(crate) struct Req {}
+pub(crate) struct Req {
+    /// Requests, round-robin over pipes with room.
+    out: LoadBalance,
+    /// Every pipe's inbound side: the reply pipe's messages are kept, the rest discarded.
+    inbound: FairQueue,
+    /// Send/receive alternation.
+    phase: Phase,
+    /// Every attached pipe (for `discard_queued`), pruned as pipes go.
+    all: Vec<PipeId>,
+}
+
+/// `msg` with an empty delimiter frame in front.
+pub(super) fn with_delimiter(msg: Message) -> Message {
+    Message::from_frames(std::iter::once(Bytes::new()).chain(msg.into_frames()))
+}
+
+/// `msg` without its first `n` frames (`n` less than its length), rebuilt so that it
+/// compares equal to the message it was made from.
+pub(super) fn without_prefix(msg: Message, n: usize) -> Message {
+    let mut frames = msg.into_frames();
+    frames.drain(..n.min(frames.len()));
+    Message::from_frames(frames)
+}
+
+impl Req {
+    /// Discards every message queued now. Called before a request goes out: no request
+    /// is outstanding then, so nothing queued can be a reply to the one about to go out
+    /// (libzmq would take a stale message on the chosen pipe for its reply; SPEC Q-4).
+    /// `readable` never registers for a wake-up: with nothing queued this costs one load
+    /// per pipe.
+    fn discard_queued(&mut self, pipes: &mut PipeSet) {
+        self.all.retain(|&id| {
+            let Some(end) = pipes.get_mut(id) else {
+                return false;
+            };
+            while end.readable() {
+                drop(end.recv());
+            }
+            true
+        });
+    }
+
+    /// Is the pipe holding the outstanding request gone for good: removed, or its peer
+    /// closed with nothing left for us to read? Then no reply can ever arrive.
+    fn reply_pipe_gone(pipes: &mut PipeSet, pipe: PipeId) -> bool {
+        match pipes.get_mut(pipe) {
+            None => true,
+            // `peer_closed` first: its Acquire makes the peer's last write visible to
+            // `readable`.
+            Some(end) => end.peer_closed() && !end.readable(),
+        }
+    }
+}
 
 impl Behaviour for Req {
-    fn attach(&mut self, _pipes: &mut PipeSet, _id: PipeId) -> bool {
-        false
+    fn attach(&mut self, _pipes: &mut PipeSet, id: PipeId) -> bool {
+        self.out.add(id);
+        self.inbound.add(id);
+        self.all.push(id);
+        true
     }
-    fn detach(&mut self, _pipes: &mut PipeSet, _id: PipeId) {}
-    fn send(&mut self, _pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
-        Err(SendBlock::Failed(Error::NotSupported, msg))
+
+    fn detach(&mut self, _pipes: &mut PipeSet, id: PipeId) {
+        self.out.remove(id);
+        self.inbound.remove(id);
+        self.all.retain(|&p| p != id);
+        // If `id` held the request, `reply_pipe_gone` now reports it gone.
     }
-    fn recv(&mut self, _pipes: &mut PipeSet) -> Attempt<Message> {
-        Attempt::Failed(Error::NotSupported)
+
+    fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
+        if let Phase::AwaitingReply { pipe } = self.phase {
+            if !Self::reply_pipe_gone(pipes, pipe) {
+                return Err(SendBlock::Failed(Error::InvalidState, msg));
+            }
+            // the peer holding the request left without replying; a new request
+            // may go out (to another peer).
+            self.phase = Phase::Idle;
+        }
+        self.discard_queued(pipes);
+        match self.out.send(pipes, with_delimiter(msg)) {
+            Ok(pipe) => {
+                self.phase = Phase::AwaitingReply { pipe };
+                Ok(())
+            }
+            Err(m) => Err(SendBlock::Blocked(without_prefix(m, 1))),
+        }
+    }
+
+    fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
+        let Phase::AwaitingReply { pipe } = self.phase else {
+            return Attempt::Failed(Error::InvalidState);
+        };
+        // Each turn consumes one message, so this ends when every pipe is empty.
+        while let Some((from, msg)) = self.inbound.recv(pipes) {
+            if from != pipe {
+                continue; // Not from the peer holding the request: discard.
+            }
+            let f = msg.frames();
+            if f.len() < 2 || !f[0].is_empty() {
+                continue; // Malformed reply (no delimiter, or nothing after it): discard.
+            }
+            self.phase = Phase::Idle;
+            return Attempt::Ready(without_prefix(msg, 1));
+        }
+        // Every pipe is empty and registered for a wake-up. If the reply pipe is gone,
+        // this keeps waiting as libzmq does; `send` is allowed again.
+        Attempt::Blocked
     }
 }
