@@ -45,7 +45,8 @@ while read -r patch suite tests; do
         shuttle) env=(RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR="$target/shuttle" SHUTTLE_ITERS=2000); mode=(--release) ;;
         unit) env=(CARGO_TARGET_DIR="$target/unit"); mode=() ;;
         miri)
-            env=(CARGO_TARGET_DIR="$target/miri" MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-permissive-provenance")
+            # 16 schedules: whether a too-early free is hit depends on the interleaving.
+            env=(CARGO_TARGET_DIR="$target/miri" MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-permissive-provenance -Zmiri-many-seeds=0..16")
             cargo=(cargo +nightly miri); mode=(--lib); targets=($tests); build_targets=() ;;
         *) echo "FAIL   $patch: unknown suite $suite"; problems+=("$patch (bad LIST line)"); continue ;;
     esac

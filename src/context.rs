@@ -119,6 +119,12 @@ impl Default for Context {
 }
 
 impl ContextInner {
+    /// A fresh id, unique within this context (sockets, and watchers of their `Notify`).
+    pub(crate) fn fresh_id(&self) -> u64 {
+        // Relaxed: ids only need to be unique, which the RMW guarantees.
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
     pub(crate) fn is_terminated(&self) -> bool {
         // SeqCst: see `Context::shutdown`.
         self.terminated.load(Ordering::SeqCst)

@@ -27,9 +27,12 @@ mod context;
 mod cow;
 mod endpoint;
 mod error;
+mod future;
 mod inbox;
 mod msg;
 mod pipe;
+mod poller;
+mod proxy;
 mod reclaim;
 mod registry;
 mod route;
@@ -46,7 +49,10 @@ pub mod __model;
 pub use context::Context;
 pub use endpoint::{Endpoint, EndpointError, MAX_NAME_LEN};
 pub use error::{Error, SendError};
+pub use future::{RecvFuture, SendFuture};
 pub use msg::Message;
+pub use poller::{Event, Interest, Poller};
+pub use proxy::proxy;
 pub use socket::{DEFAULT_HWM, MAX_HWM, Socket, SocketType};
 
 /// Re-exported so users can build frames without naming the `bytes` crate.

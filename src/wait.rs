@@ -20,15 +20,20 @@
 //! The same event count is what a poller or an async `Waker` will subscribe to: every
 //! reason a socket's readiness can change already funnels through [`Notify::wake`].
 
+use std::task::Waker;
 use std::time::Instant;
 
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Condvar, Mutex, SPIN_LIMIT, YIELD_LIMIT, spin_loop, yield_now};
 
-/// Low bit of `Notify::state`: a thread is (about to be) parked on the condition variable.
+/// Bit of `Notify::state`: a thread is (about to be) parked on the condition variable.
 const SLEEPER: usize = 1;
+/// Bit of `Notify::state`: `watchers` is not empty (a poller or an async task waits).
+const WATCHED: usize = 2;
+/// Both flag bits.
+const FLAGS: usize = SLEEPER | WATCHED;
 /// One step of the sequence number in `Notify::state`.
-const STEP: usize = 2;
+const STEP: usize = 4;
 
 /// A sequence number read by [`Notify::prepare`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,11 +49,15 @@ pub(crate) struct Key(usize);
 /// pair would also be a source of false alarms).
 #[derive(Debug)]
 pub(crate) struct Notify {
-    /// `seq * STEP | SLEEPER`.
+    /// `seq * STEP | WATCHED | SLEEPER`.
     state: AtomicUsize,
     /// Guards the flag-set-then-sleep and clear-then-notify hand-shakes only.
     lock: Mutex<()>,
     cond: Condvar,
+    /// Wakers of pollers and async tasks watching this event count, by watch id. Taken
+    /// only while registering, and by `wake` when `WATCHED` is set: a socket nobody
+    /// watches never touches it.
+    watchers: Mutex<Vec<(u64, Waker)>>,
 }
 
 impl Notify {
@@ -57,6 +66,7 @@ impl Notify {
             state: AtomicUsize::new(0),
             lock: Mutex::new(()),
             cond: Condvar::new(),
+            watchers: Mutex::new(Vec::new()),
         }
     }
 
@@ -64,13 +74,13 @@ impl Notify {
     pub(crate) fn prepare(&self) -> Key {
         // Acquire: pairs with the AcqRel `fetch_add` in `wake`, so an event signalled up
         // to this sequence number is visible to the caller's re-check (step 2).
-        Key(self.state.load(Ordering::Acquire) & !SLEEPER)
+        Key(self.state.load(Ordering::Acquire) & !FLAGS)
     }
 
     /// Has anything been signalled since `key` was read?
     pub(crate) fn changed(&self, key: Key) -> bool {
         // Acquire: as in `prepare`.
-        self.state.load(Ordering::Acquire) & !SLEEPER != key.0
+        self.state.load(Ordering::Acquire) & !FLAGS != key.0
     }
 
     /// Signals every waiter. Call after making the awaited condition true.
@@ -85,6 +95,49 @@ impl Notify {
             // and checking the sequence; sleepers that still need it set it again.
             self.state.fetch_and(!SLEEPER, Ordering::Relaxed);
             self.cond.notify_all();
+        }
+        if old & WATCHED != 0 {
+            // Wake outside the lock: a waker may run arbitrary code.
+            let wakers: Vec<Waker> = self
+                .watchers
+                .lock()
+                .iter()
+                .map(|(_, w)| w.clone())
+                .collect();
+            for w in wakers {
+                w.wake();
+            }
+        }
+    }
+
+    /// Registers (or replaces) watcher `id`: `waker` is woken by every later `wake`,
+    /// until [`Notify::unwatch`]. As with `wait`, the caller must re-check its condition
+    /// after registering (or compare a key from `prepare` with `changed`): a wake that
+    /// came before the registration is not replayed.
+    pub(crate) fn watch(&self, id: u64, waker: &Waker) {
+        let mut list = self.watchers.lock();
+        match list.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, w)) => {
+                if !w.will_wake(waker) {
+                    w.clone_from(waker);
+                }
+            }
+            None => list.push((id, waker.clone())),
+        }
+        // AcqRel: Release orders the list update (also under the lock) before a `wake`
+        // whose `fetch_add` sees the flag; the flag and the sequence number share one
+        // word, so a wake either sees the flag or comes before it in that word's order
+        // (and the caller's re-check sees its sequence number).
+        self.state.fetch_or(WATCHED, Ordering::AcqRel);
+    }
+
+    /// Removes watcher `id` (no-op if absent).
+    pub(crate) fn unwatch(&self, id: u64) {
+        let mut list = self.watchers.lock();
+        list.retain(|(i, _)| *i != id);
+        if list.is_empty() {
+            // Release: a `wake` that still sees the flag finds the list empty, harmless.
+            self.state.fetch_and(!WATCHED, Ordering::Release);
         }
     }
 
@@ -110,7 +163,7 @@ impl Notify {
             // Relaxed: only the CAS expectation; the CAS is the synchronising access.
             let mut cur = self.state.load(Ordering::Relaxed);
             loop {
-                if cur & !SLEEPER != key.0 {
+                if cur & !FLAGS != key.0 {
                     return true;
                 }
                 if cur & SLEEPER != 0 {

@@ -98,17 +98,44 @@ muts = [
   "            if from != pipe {",
   "            if from != pipe && false {",
   "unit spec_reqrep"),
+ ("24-async-poll-no-recheck-after-watch", "src/socket/mod.rs",
+  "            if !self.notify.changed(key) {\n                return Poll::Pending;",
+  "            if !self.notify.changed(key) || true {\n                return Poll::Pending;",
+  "loom loom_async_waker"),
+ ("25-notify-never-wakes-watchers", "src/wait.rs",
+  "        if old & WATCHED != 0 {",
+  "        if old & WATCHED != 0 && false {",
+  "loom loom_async_waker"),
+ ("26-poller-entry-waker-does-not-wake-poller", "src/poller.rs",
+  "            self.shared.dirty.lock().push(self.index);\n        }\n        self.shared.notify.wake();",
+  "            self.shared.dirty.lock().push(self.index);\n        }",
+  "loom loom_poller"),
+ ("27-poller-never-rechecks-dirty-entries", "src/poller.rs",
+  "                self.entries[i].waker.dirty.swap(false, Ordering::AcqRel);\n                todo.push(i);",
+  "                self.entries[i].waker.dirty.swap(false, Ordering::AcqRel);\n                let _ = i;",
+  "unit poller"),
 ]
+# Each patch is the diff from the file as it is now (uncommitted edits included) to its
+# mutant, so it applies to the working tree that model/mutants.sh copies: the current
+# text is staged in a scratch index, never in the real one.
+import shutil, tempfile
+real_index=subprocess.run(['git','rev-parse','--path-format=absolute','--git-path','index'],cwd=ROOT,capture_output=True,text=True,check=True).stdout.strip()
+scratch=tempfile.mkdtemp()
+index=f'{scratch}/index'
+shutil.copy(real_index,index)
+genv=dict(os.environ,GIT_INDEX_FILE=index)
 listing=[]
 for name, path, a, b, suite in muts:
     full=f'{ROOT}/{path}'
     s=open(full).read()
     n=s.count(a)
     if n!=1: sys.exit(f"{name}: pattern found {n} times")
+    subprocess.run(['git','add','--',path],cwd=ROOT,env=genv,check=True)
     open(full,'w').write(s.replace(a,b))
-    d=subprocess.run(['git','diff','--',path],cwd=ROOT,capture_output=True,text=True).stdout
+    d=subprocess.run(['git','diff','--',path],cwd=ROOT,env=genv,capture_output=True,text=True).stdout
     open(full,'w').write(s)
     open(f'{ROOT}/model/mutants/{name}.patch','w').write(d)
     listing.append(f"{name}.patch {suite}")
 open(f'{ROOT}/model/mutants/LIST','w').write("# patch  suite  test targets (the suite must fail with the patch applied)\n"+"\n".join(listing)+"\n")
+shutil.rmtree(scratch)
 print(len(muts),"patches")

@@ -305,6 +305,18 @@ impl PipeEnd {
         self.shared.state.load(Ordering::Acquire) & REFUSED != 0
     }
 
+    /// Would a message fit now (peer present, window not full)? Never sleeps.
+    pub(crate) fn writable(&mut self) -> bool {
+        if self.peer_closed() {
+            return false;
+        }
+        match self.out_dir() {
+            Direction::Latest(_) => true,
+            // SAFETY: unique writer (see `send`).
+            Direction::Queue(q) => unsafe { q.has_room(self.out_window()) },
+        }
+    }
+
     /// Sends one whole message.
     pub(crate) fn send(&mut self, msg: Message) -> Result<(), SendFail> {
         if self.peer_closed() {

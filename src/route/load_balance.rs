@@ -4,7 +4,18 @@
 
 use super::{PipeId, PipeSet};
 use crate::msg::Message;
-use crate::pipe::SendFail;
+use crate::pipe::{PipeEnd, SendFail};
+
+/// Does `end` have room for one more message now? If it is full (and its peer is still
+/// there), registers for the credit wake-up first, and says `true` if credit came back
+/// meanwhile. A pipe whose peer has gone is never writable.
+pub(crate) fn end_writable(end: &mut PipeEnd) -> bool {
+    if end.writable() {
+        return true;
+    }
+    // `sleep_until_room` is `false` when room appeared between the two looks.
+    !end.peer_closed() && !end.sleep_until_room()
+}
 
 /// Round-robin over outbound pipes.
 #[derive(Debug, Default)]
@@ -39,6 +50,16 @@ impl LoadBalance {
                 self.next -= 1;
             }
         }
+    }
+
+    /// Would [`LoadBalance::send`] succeed now (ZMQ_POLLOUT): does some live pipe have
+    /// room? When none has, every full pipe is registered (as by a blocked send) so that
+    /// returning credit wakes the socket, and with it a poller or task watching it.
+    /// Never sends and never drops a pipe.
+    pub(crate) fn writable(&self, pipes: &mut PipeSet) -> bool {
+        self.order
+            .iter()
+            .any(|&id| pipes.get_mut(id).is_some_and(end_writable))
     }
 
     /// Sends `msg` to the next pipe with room. Gives it back if every pipe is full (each
@@ -141,6 +162,30 @@ mod tests {
         lb.send(&mut pipes, Message::from("y")).unwrap();
         assert!(!pipes.contains(a), "a dead pipe is removed");
         assert_eq!(pb.recv().unwrap(), Message::from("y"));
+    }
+
+    #[test]
+    fn writable_when_some_pipe_has_room() {
+        let mut pipes = PipeSet::default();
+        let mut lb = LoadBalance::default();
+        assert!(!lb.writable(&mut pipes), "no pipe: not writable");
+        let (a, mut pa) = bound_pair(&mut pipes, 1); // window 2
+        let (b, pb) = bound_pair(&mut pipes, 1);
+        lb.add(a);
+        lb.add(b);
+        assert!(lb.writable(&mut pipes));
+        for _ in 0..4 {
+            lb.send(&mut pipes, Message::from("x")).unwrap();
+        }
+        assert!(!lb.writable(&mut pipes), "both windows full");
+        // Reading returns credit (at the low-water mark): writable again.
+        while pa.recv().is_ok() {}
+        assert!(lb.writable(&mut pipes));
+        // A pipe whose peer left is not writable, and `writable` does not drop it.
+        drop(pb);
+        lb.send(&mut pipes, Message::from("x")).unwrap();
+        lb.send(&mut pipes, Message::from("x")).unwrap();
+        assert!(!lb.writable(&mut pipes));
     }
 
     #[test]

@@ -50,6 +50,10 @@ impl Behaviour for Dealer {
             .map_err(SendBlock::Blocked)
     }
 
+    fn writable(&mut self, pipes: &mut PipeSet) -> bool {
+        self.out.writable(pipes)
+    }
+
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         match self.inbound.recv(pipes) {
             Some((_, m)) => Attempt::Ready(m),

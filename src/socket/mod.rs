@@ -191,6 +191,11 @@ pub(crate) trait Behaviour {
     fn can_connect(&mut self, _pipes: &mut PipeSet) -> Result<(), Error> {
         Ok(())
     }
+    /// Would a send succeed without waiting now (ZMQ_POLLOUT)? A pattern that never
+    /// blocks on send (PUB, XSUB, ROUTER) keeps this default.
+    fn writable(&mut self, _pipes: &mut PipeSet) -> bool {
+        true
+    }
 }
 
 /// Per-pattern state, dispatched by `match`.
@@ -262,6 +267,9 @@ impl Behaviour for Pattern {
     fn can_connect(&mut self, pipes: &mut PipeSet) -> Result<(), Error> {
         dispatch!(self, p => p.can_connect(pipes))
     }
+    fn writable(&mut self, pipes: &mut PipeSet) -> bool {
+        dispatch!(self, p => p.writable(pipes))
+    }
 }
 
 /// When a blocking call gives up.
@@ -299,7 +307,7 @@ fn decode_timeout(v: u64) -> Option<Duration> {
 
 /// State touched only inside the gate.
 #[derive(Debug)]
-struct State {
+pub(crate) struct State {
     sndhwm: usize,
     rcvhwm: usize,
     /// ZMQ_ROUTING_ID: sent to peers at connect (or bind) time.
@@ -313,9 +321,35 @@ struct State {
     /// Pipes this socket made by connecting, with the endpoint (for `disconnect`).
     connects: Vec<(Endpoint, PipeId)>,
     last_endpoint: Option<Endpoint>,
+    /// A message taken by a readiness check (`Socket::readable`), returned by the next
+    /// receive before anything else.
+    stash: Option<Message>,
 }
 
 impl State {
+    /// One receive attempt: the stashed message first (see `Socket::readable`).
+    fn recv(&mut self) -> Attempt<Message> {
+        match self.stash.take() {
+            Some(m) => Attempt::Ready(m),
+            None => self.pattern.recv(&mut self.pipes),
+        }
+    }
+
+    /// Does the stash hold a message that already moved the pattern's send/receive
+    /// alternation on (REQ: the reply, REP: the request)? Until the application receives
+    /// it, the socket must behave as if it had not: no send, not writable.
+    fn stash_holds_turn(&self) -> bool {
+        self.stash.is_some() && matches!(self.pattern, Pattern::Req(_) | Pattern::Rep(_))
+    }
+
+    /// One send attempt; see [`State::stash_holds_turn`].
+    fn send(&mut self, msg: Message) -> Result<(), SendBlock> {
+        if self.stash_holds_turn() {
+            return Err(SendBlock::Failed(Error::InvalidState, msg));
+        }
+        self.pattern.send(&mut self.pipes, msg)
+    }
+
     fn hwm(&self) -> Hwm {
         Hwm::new(self.sndhwm, self.rcvhwm)
     }
@@ -433,6 +467,7 @@ impl Socket {
                 bound: Vec::new(),
                 connects: Vec::new(),
                 last_endpoint: None,
+                stash: None,
             }),
             send_timeout: AtomicU64::new(NO_TIMEOUT),
             recv_timeout: AtomicU64::new(NO_TIMEOUT),
@@ -501,7 +536,7 @@ impl Socket {
             let Some(m) = slot.take() else {
                 return Attempt::Failed(Error::InvalidState);
             };
-            match st.pattern.send(&mut st.pipes, m) {
+            match st.send(m) {
                 Ok(()) => Attempt::Ready(()),
                 Err(SendBlock::Blocked(m)) => {
                     slot = Some(m);
@@ -517,7 +552,126 @@ impl Socket {
     }
 
     fn recv_until(&self, deadline: Deadline) -> Result<Message, Error> {
-        self.block_on(deadline, |st| st.pattern.recv(&mut st.pipes))
+        self.block_on(deadline, State::recv)
+    }
+
+    // ----- readiness and wakers (the poller and async) ------------------------------
+
+    /// A fresh watcher id for [`Socket::poll_op`] / [`Socket::watch`].
+    pub(crate) fn new_watch_id(&self) -> u64 {
+        self.ctx.fresh_id()
+    }
+
+    /// One non-blocking attempt of `attempt`; if it must wait, registers `waker` (as
+    /// watcher `watch_id`) so that the next event on the socket wakes it, and returns
+    /// `Pending`. The watcher stays registered until [`Socket::unwatch`] (futures do it
+    /// when dropped, and on completion). No wake-up is lost: the key is read before the
+    /// attempt and re-checked after the registration.
+    pub(crate) fn poll_op<T>(
+        &self,
+        watch_id: u64,
+        waker: &std::task::Waker,
+        mut attempt: impl FnMut(&mut State) -> Attempt<T>,
+    ) -> std::task::Poll<Result<T, Error>> {
+        use std::task::Poll;
+        loop {
+            let key = self.notify.prepare();
+            if self.ctx.is_terminated() {
+                return Poll::Ready(Err(Error::Terminated));
+            }
+            match self.with_state(&mut attempt) {
+                Attempt::Ready(v) => return Poll::Ready(Ok(v)),
+                Attempt::Failed(e) => return Poll::Ready(Err(e)),
+                Attempt::Blocked => {}
+            }
+            self.notify.watch(watch_id, waker);
+            if !self.notify.changed(key) {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Registers `waker` as watcher `id` of this socket's events (see `Notify::watch`).
+    pub(crate) fn watch(&self, id: u64, waker: &std::task::Waker) {
+        self.notify.watch(id, waker);
+    }
+
+    /// Removes watcher `id`.
+    pub(crate) fn unwatch(&self, id: u64) {
+        self.notify.unwatch(id);
+    }
+
+    /// Non-blocking receive step for async: `Ready(Ok(msg))`, `Ready(Err(..))` or
+    /// `Pending` with `waker` registered.
+    pub(crate) fn poll_recv_with(
+        &self,
+        watch_id: u64,
+        waker: &std::task::Waker,
+    ) -> std::task::Poll<Result<Message, Error>> {
+        self.poll_op(watch_id, waker, State::recv)
+    }
+
+    /// Non-blocking send step for async: takes the message out of `slot` only when it is
+    /// sent whole; on `Pending` or an error the message stays in `slot`.
+    pub(crate) fn poll_send_with(
+        &self,
+        watch_id: u64,
+        waker: &std::task::Waker,
+        slot: &mut Option<Message>,
+    ) -> std::task::Poll<Result<(), Error>> {
+        self.poll_op(watch_id, waker, |st| {
+            let Some(m) = slot.take() else {
+                return Attempt::Failed(Error::InvalidState);
+            };
+            match st.send(m) {
+                Ok(()) => Attempt::Ready(()),
+                Err(SendBlock::Blocked(m)) => {
+                    *slot = Some(m);
+                    Attempt::Blocked
+                }
+                Err(SendBlock::Failed(e, m)) => {
+                    *slot = Some(m);
+                    Attempt::Failed(e)
+                }
+            }
+        })
+    }
+
+    /// Would `try_recv` return a message now? (Level-triggered, like ZMQ_POLLIN: a
+    /// message found is kept for the next receive.) `false` after shutdown.
+    ///
+    /// For REQ the check takes the reply into that stash (for REP, the request): until
+    /// the application receives it, `send` is [`Error::InvalidState`] and
+    /// [`Socket::writable`] is `false`, exactly as without the check.
+    pub fn readable(&self) -> bool {
+        if self.ctx.is_terminated() {
+            return false;
+        }
+        self.with_state(|st| {
+            if st.stash.is_some() {
+                return true;
+            }
+            match st.pattern.recv(&mut st.pipes) {
+                Attempt::Ready(m) => {
+                    st.stash = Some(m);
+                    true
+                }
+                Attempt::Blocked | Attempt::Failed(_) => false,
+            }
+        })
+    }
+
+    /// Would a send find room now (ZMQ_POLLOUT)? `false` after shutdown.
+    pub fn writable(&self) -> bool {
+        if self.ctx.is_terminated() {
+            return false;
+        }
+        self.with_state(|st| !st.stash_holds_turn() && st.pattern.writable(&mut st.pipes))
+    }
+
+    /// Has this socket's context been shut down?
+    pub fn is_terminated(&self) -> bool {
+        self.ctx.is_terminated()
     }
 
     // ----- public API ---------------------------------------------------------------

@@ -10,6 +10,7 @@ use super::{Attempt, Behaviour, SendBlock};
 use crate::error::Error;
 use crate::msg::Message;
 use crate::pipe::{RecvFail, SendFail};
+use crate::route::load_balance::end_writable;
 use crate::route::{PipeId, PipeSet};
 
 /// PAIR state.
@@ -109,6 +110,14 @@ impl Behaviour for Pair {
                 }
             }
         }
+    }
+
+    /// Writable when the peer is there and its window has room (a refused PAIR, or one
+    /// without a peer, is not).
+    fn writable(&mut self, pipes: &mut PipeSet) -> bool {
+        self.peer
+            .and_then(|id| pipes.get_mut(id))
+            .is_some_and(end_writable)
     }
 
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {

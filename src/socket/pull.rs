@@ -26,6 +26,11 @@ impl Behaviour for Pull {
         Err(SendBlock::Failed(Error::NotSupported, msg))
     }
 
+    /// PULL cannot send.
+    fn writable(&mut self, _pipes: &mut PipeSet) -> bool {
+        false
+    }
+
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         match self.inbound.recv(pipes) {
             Some((_, m)) => Attempt::Ready(m),

@@ -30,6 +30,10 @@ impl Behaviour for Push {
             .map_err(SendBlock::Blocked)
     }
 
+    fn writable(&mut self, pipes: &mut PipeSet) -> bool {
+        self.out.writable(pipes)
+    }
+
     fn recv(&mut self, _pipes: &mut PipeSet) -> Attempt<Message> {
         Attempt::Failed(Error::NotSupported)
     }

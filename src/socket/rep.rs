@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::msg::Message;
 use crate::pipe::SendFail;
 use crate::route::fair_queue::FairQueue;
+use crate::route::load_balance::end_writable;
 use crate::route::{PipeId, PipeSet};
 
 /// Where a REP is in its receive/send cycle.
@@ -100,6 +101,18 @@ impl Behaviour for Rep {
             envelope: frames,
         };
         Err(SendBlock::Blocked(Message::from_frames(body)))
+    }
+
+    /// Writable when a reply is owed and would not wait: its pipe has room, or its
+    /// requester has gone (the reply is then dropped and the send succeeds).
+    fn writable(&mut self, pipes: &mut PipeSet) -> bool {
+        let Phase::Replying { pipe, .. } = self.phase else {
+            return false;
+        };
+        match pipes.get_mut(pipe) {
+            None => true,
+            Some(end) => end.peer_closed() || end_writable(end),
+        }
     }
 
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {

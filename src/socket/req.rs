@@ -123,6 +123,17 @@ impl Behaviour for Req {
         }
     }
 
+    /// Writable when a request may go out (idle, or the pipe holding the last request is
+    /// gone, Q-5) and some peer has room.
+    fn writable(&mut self, pipes: &mut PipeSet) -> bool {
+        if let Phase::AwaitingReply { pipe } = self.phase {
+            if !Self::reply_pipe_gone(pipes, pipe) {
+                return false;
+            }
+        }
+        self.out.writable(pipes)
+    }
+
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         let Phase::AwaitingReply { pipe } = self.phase else {
             return Attempt::Failed(Error::InvalidState);

@@ -124,6 +124,11 @@ impl Behaviour for XSub {
         Ok(())
     }
 
+    /// SUB cannot send; XSUB's send never waits.
+    fn writable(&mut self, _pipes: &mut PipeSet) -> bool {
+        !self.sub
+    }
+
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         // Drop what no subscription matches and keep reading; `None` leaves every pipe
         // registered to wake us on its next write.

@@ -25,6 +25,12 @@ mod backend;
 
 pub(crate) use backend::{Arc, Condvar, Mutex, Tracked, UnsafeCell, atomic, spin_loop, yield_now};
 
+/// std's `Arc`, in every build: the receiver type `std::task::Wake` requires (and
+/// `Waker::from` takes). Only for `Wake` implementors (the poller's entry wakers): its
+/// reference count is not modelled under loom or shuttle, so whatever state such a waker
+/// shares with other threads must live behind this module's primitives.
+pub(crate) use std::sync::Arc as WakeArc;
+
 #[cfg(not(loom))]
 mod std_cell;
 
