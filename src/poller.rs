@@ -154,7 +154,14 @@ struct Entry<'a> {
     waker: WakeArc<EntryWaker>,
 }
 
-/// Waits on several sockets at once; see the [module docs](self) for the semantics.
+/// Waits on several sockets at once, level-triggered like `zmq_poll`: [`Poller::add`]
+/// registers a socket (any type, any context) with an [`Interest`] and returns its token
+/// (its index, in `add` order); [`Poller::wait`] reports one [`Event`] per registration
+/// that is ready now ([`Socket::readable`], [`Socket::writable`]), an empty slice on a
+/// timeout, and [`Error::Terminated`] once a registered socket's context is shut down.
+/// A wake-up re-checks only the registrations whose socket signalled an event (and those
+/// ready last time), so idle registrations cost nothing. SPEC.md section 5d (W-1 to W-8)
+/// has the rules.
 ///
 /// ```
 /// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
