@@ -53,7 +53,7 @@ pub use future::{RecvFuture, SendFuture};
 pub use msg::Message;
 pub use poller::{Event, Interest, Poller};
 pub use proxy::proxy;
-pub use socket::{DEFAULT_HWM, MAX_HWM, Socket, SocketType};
+pub use socket::{DEFAULT_HWM, DropReason, Drops, MAX_HWM, Socket, SocketType, Stats};
 
 /// Re-exported so users can build frames without naming the `bytes` crate.
 pub use bytes::Bytes;

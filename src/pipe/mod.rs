@@ -379,6 +379,16 @@ impl PipeEnd {
         }
     }
 
+    /// Messages this end wrote that the peer has not yet reported read (an estimate:
+    /// credit returns every half window).
+    pub(crate) fn queued_out(&mut self) -> usize {
+        match self.out_dir() {
+            Direction::Latest(slot) => usize::from(slot.readable()),
+            // SAFETY: unique writer (see `send`).
+            Direction::Queue(q) => unsafe { q.queued_estimate() },
+        }
+    }
+
     /// Is a message ready to receive?
     pub(crate) fn readable(&mut self) -> bool {
         match self.in_dir() {

@@ -394,6 +394,22 @@ impl<T> Queue<T> {
     }
 }
 
+impl<T> Queue<T> {
+    /// Items written and not yet reported read, as the writer sees it (stats).
+    ///
+    /// # Safety
+    /// Writer side.
+    pub(crate) unsafe fn queued_estimate(&self) -> usize {
+        // SAFETY: writer side, per the caller's contract.
+        self.writer.0.with_mut(|w| unsafe {
+            let w = &*w;
+            // Acquire: as in `has_room`.
+            let read = self.credit.0.load(Ordering::Acquire) >> 1;
+            w.written.wrapping_sub(read)
+        })
+    }
+}
+
 /// The credit interval for `window` (libzmq's LWM, rule 38).
 pub(crate) fn lwm(window: usize) -> usize {
     if window == 0 {

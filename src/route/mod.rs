@@ -13,6 +13,7 @@ pub(crate) mod load_balance;
 pub(crate) mod mtrie;
 
 use crate::pipe::PipeEnd;
+use crate::socket::monitor::{DropReason, Drops};
 
 /// A pipe's handle inside one socket: a slab index plus a generation, so that a stale id
 /// (kept by a policy or a connect record after its pipe went away) never reaches a newer
@@ -30,15 +31,23 @@ struct Slot {
     end: Option<PipeEnd>,
 }
 
-/// The pipe ends a socket owns, by [`PipeId`].
+/// The pipe ends a socket owns, by [`PipeId`], and the count of messages its routing
+/// dropped (every policy and pattern gets the set, so it is where drops are counted).
 #[derive(Debug, Default)]
 pub(crate) struct PipeSet {
     slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
+    /// Messages dropped by the routing code, by reason.
+    pub(crate) drops: Drops,
 }
 
 impl PipeSet {
+    /// Counts one message dropped for `reason` (`Socket::stats`, monitor events).
+    pub(crate) fn count_drop(&mut self, reason: DropReason) {
+        self.drops.count(reason);
+    }
+
     pub(crate) fn insert(&mut self, end: PipeEnd) -> PipeId {
         self.live += 1;
         if let Some(index) = self.free.pop() {

@@ -19,6 +19,7 @@
 
 mod dealer;
 mod gate;
+pub(crate) mod monitor;
 mod pair;
 mod pull;
 mod push;
@@ -44,6 +45,7 @@ use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::sync::{Arc, UnsafeCell};
 use crate::wait::Notify;
 use gate::Gate;
+pub use monitor::{DropReason, Drops, Stats};
 
 /// The ZeroMQ socket types: all eleven stable ones, all implemented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -324,14 +326,39 @@ pub(crate) struct State {
     /// A message taken by a readiness check (`Socket::readable`), returned by the next
     /// receive before anything else.
     stash: Option<Message>,
+    /// Whole messages sent and received by the application (`Socket::stats`).
+    sent: u64,
+    received: u64,
+    /// Where events go (`Socket::monitor`): a PAIR connected to the application's
+    /// endpoint.
+    monitor: Option<Box<Socket>>,
+    /// Events the monitor's full window refused.
+    monitor_overflow: u64,
 }
 
 impl State {
     /// One receive attempt: the stashed message first (see `Socket::readable`).
     fn recv(&mut self) -> Attempt<Message> {
-        match self.stash.take() {
+        let attempt = match self.stash.take() {
             Some(m) => Attempt::Ready(m),
             None => self.pattern.recv(&mut self.pipes),
+        };
+        if let Attempt::Ready(_) = attempt {
+            self.received += 1;
+        }
+        attempt
+    }
+
+    /// Sends event `name` with `detail` to the monitor, if there is one (never waits).
+    fn emit(&mut self, name: &str, detail: &str) {
+        if let Some(m) = &self.monitor {
+            let event = Message::from_frames([
+                Bytes::copy_from_slice(name.as_bytes()),
+                Bytes::copy_from_slice(detail.as_bytes()),
+            ]);
+            if m.try_send(event).is_err() {
+                self.monitor_overflow += 1;
+            }
         }
     }
 
@@ -347,7 +374,11 @@ impl State {
         if self.stash_holds_turn() {
             return Err(SendBlock::Failed(Error::InvalidState, msg));
         }
-        self.pattern.send(&mut self.pipes, msg)
+        let r = self.pattern.send(&mut self.pipes, msg);
+        if r.is_ok() {
+            self.sent += 1;
+        }
+        r
     }
 
     fn hwm(&self) -> Hwm {
@@ -468,6 +499,10 @@ impl Socket {
                 connects: Vec::new(),
                 last_endpoint: None,
                 stash: None,
+                sent: 0,
+                received: 0,
+                monitor: None,
+                monitor_overflow: 0,
             }),
             send_timeout: AtomicU64::new(NO_TIMEOUT),
             recv_timeout: AtomicU64::new(NO_TIMEOUT),
@@ -486,9 +521,20 @@ impl Socket {
                 for mut end in self.inbox.drain() {
                     end.attach(None, self.notify.clone());
                     st.attach(end, None);
+                    st.emit("accepted", "");
                 }
             }
-            f(st)
+            if st.monitor.is_none() {
+                return f(st);
+            }
+            let before = st.pipes.drops;
+            let r = f(st);
+            for (reason, n) in st.pipes.drops.since(&before) {
+                if n > 0 {
+                    st.emit("dropped", &format!("{} {n}", reason.name()));
+                }
+            }
+            r
         })
     }
 
@@ -698,10 +744,12 @@ impl Socket {
                 notify: self.notify.clone(),
             });
             let owed = self.ctx.registry.bind(&self.ctx.domain, &ep, &binding)?;
+            st.emit("bound", &ep.to_string());
             for pending in owed {
                 if let Some(mut end) = pending.take() {
                     end.attach(Some(st.info()), self.notify.clone());
                     st.attach(end, None);
+                    st.emit("accepted", &ep.to_string());
                 }
             }
             st.bound.push(ep.clone());
@@ -750,6 +798,7 @@ impl Socket {
                 }
             };
             st.attach(end, Some(ep.clone()));
+            st.emit("connected", &ep.to_string());
             st.last_endpoint = Some(ep);
             Ok(())
         })
@@ -792,6 +841,7 @@ impl Socket {
                 return Err(Error::NoSuchEndpoint);
             }
             st.connects.retain(|(e, _)| e != &ep);
+            st.emit("disconnected", &ep.to_string());
             for id in ids {
                 if st.pipes.get_mut(id).is_some() {
                     st.pattern.detach(&mut st.pipes, id);
@@ -1044,6 +1094,57 @@ impl Socket {
         self.pattern_option(PatternOption::XPubVerbose(verbose))
     }
 
+    /// A snapshot of this socket's counters: messages sent and received, dropped by
+    /// reason (so that silent PUB, XSUB, ROUTER and REP drops are visible), queued toward
+    /// peers, live connections.
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
+    /// use inproc::{Context, SocketType};
+    /// let ctx = Context::new();
+    /// let publisher = ctx.socket(SocketType::Pub)?;
+    /// publisher.bind("inproc://stats-doc")?;
+    /// publisher.send("nobody listens")?;
+    /// let stats = publisher.stats();
+    /// assert_eq!((stats.sent, stats.dropped.no_route), (1, 1));
+    /// # Ok::<(), inproc::Error>(())
+    /// ```
+    pub fn stats(&self) -> Stats {
+        self.with_state(|st| Stats {
+            sent: st.sent,
+            received: st.received,
+            dropped: st.pipes.drops,
+            queued: st.pipes.ends_mut().map(|e| e.queued_out() as u64).sum(),
+            connections: st.pipes.len(),
+            monitor_overflow: st.monitor_overflow,
+        })
+    }
+
+    /// Reports this socket's events to `endpoint` (libzmq's `zmq_socket_monitor`): the
+    /// socket connects an internal PAIR there, so bind a PAIR to `endpoint` (before or
+    /// after: connect-before-bind works) and receive one two-frame message per event:
+    /// `["bound" | "connected" | "accepted" | "disconnected" | "closed", endpoint]` and
+    /// `["dropped", "<reason> <count>"]` (reasons: `hwm`, `no-route`, `malformed`,
+    /// `unexpected`). Events never block the socket: if the monitor's window is full they
+    /// are lost and counted in [`Stats::monitor_overflow`]. A second call replaces the
+    /// monitor.
+    ///
+    /// # Errors
+    /// As [`Socket::connect`] for `endpoint`; [`Error::Terminated`].
+    pub fn monitor(&self, endpoint: &str) -> Result<(), Error> {
+        let pair = Socket::new(
+            self.ctx.clone(),
+            self.ctx.fresh_id(),
+            SocketType::Pair,
+            Arc::new(Notify::new()),
+        );
+        pair.connect(endpoint)?;
+        self.op(|st| {
+            st.monitor = Some(Box::new(pair));
+            Ok(())
+        })
+    }
+
     /// The endpoint of the last successful `bind` or `connect` (ZMQ_LAST_ENDPOINT); not
     /// changed by unbind or disconnect.
     pub fn last_endpoint(&self) -> Option<String> {
@@ -1065,6 +1166,18 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
+        self.state.with_mut(|st| {
+            // SAFETY: `&mut self`: no other thread can be inside the gate.
+            let st = unsafe { &mut *st };
+            if st.monitor.is_some() {
+                let ep = st
+                    .last_endpoint
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                st.emit("closed", &ep);
+            }
+        });
         self.ctx.registry.release_all(&self.ctx.domain, self.id);
         // Pipes handed over but not yet adopted close with the sealed list; adopted ones
         // close when `state` drops right after this.

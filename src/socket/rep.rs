@@ -13,6 +13,7 @@
 
 use bytes::Bytes;
 
+use super::monitor::DropReason;
 use super::{Attempt, Behaviour, SendBlock};
 use crate::error::Error;
 use crate::msg::Message;
@@ -76,7 +77,9 @@ impl Behaviour for Rep {
             return Err(SendBlock::Failed(Error::InvalidState, msg));
         };
         let Some(end) = pipes.get_mut(pipe) else {
-            return Ok(()); // The requester has gone: drop the reply (libzmq does).
+            // The requester has gone: drop the reply (libzmq does).
+            pipes.count_drop(DropReason::NoRoute);
+            return Ok(());
         };
         let n = envelope.len();
         let mut reply = envelope;
@@ -84,8 +87,12 @@ impl Behaviour for Rep {
         let mut reply = Message::from_frames(reply);
         loop {
             match end.send(reply) {
-                // Sent; or the requester has gone: drop, as above.
-                Ok(()) | Err(SendFail::PeerGone(_)) => return Ok(()),
+                Ok(()) => return Ok(()),
+                // The requester has gone: drop, as above.
+                Err(SendFail::PeerGone(_)) => {
+                    pipes.count_drop(DropReason::NoRoute);
+                    return Ok(());
+                }
                 Err(SendFail::Full(r)) => reply = r,
             }
             // Full: wait for credit, unless it came back meanwhile (then retry).
@@ -126,6 +133,7 @@ impl Behaviour for Rep {
                 return Attempt::Ready(body);
             }
             // Malformed (no envelope delimiter followed by a body): discard.
+            pipes.count_drop(DropReason::Malformed);
         }
         Attempt::Blocked
     }

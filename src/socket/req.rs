@@ -15,6 +15,7 @@
 
 use bytes::Bytes;
 
+use super::monitor::DropReason;
 use super::{Attempt, Behaviour, SendBlock};
 use crate::error::Error;
 use crate::msg::Message;
@@ -66,15 +67,21 @@ impl Req {
     /// `readable` never registers for a wake-up: with nothing queued this costs one load
     /// per pipe.
     fn discard_queued(&mut self, pipes: &mut PipeSet) {
+        let mut discarded = 0;
         self.all.retain(|&id| {
             let Some(end) = pipes.get_mut(id) else {
                 return false;
             };
             while end.readable() {
-                drop(end.recv());
+                if end.recv().is_ok() {
+                    discarded += 1;
+                }
             }
             true
         });
+        for _ in 0..discarded {
+            pipes.count_drop(DropReason::Unexpected);
+        }
     }
 
     /// Is the pipe holding the outstanding request gone for good: removed, or its peer
@@ -141,11 +148,15 @@ impl Behaviour for Req {
         // Each turn consumes one message, so this ends when every pipe is empty.
         while let Some((from, msg)) = self.inbound.recv(pipes) {
             if from != pipe {
-                continue; // Not from the peer holding the request: discard.
+                // Not from the peer holding the request: discard.
+                pipes.count_drop(DropReason::Unexpected);
+                continue;
             }
             let f = msg.frames();
             if f.len() < 2 || !f[0].is_empty() {
-                continue; // Malformed reply (no delimiter, or nothing after it): discard.
+                // Malformed reply (no delimiter, or nothing after it): discard.
+                pipes.count_drop(DropReason::Malformed);
+                continue;
             }
             self.phase = Phase::Idle;
             return Attempt::Ready(without_prefix(msg, 1));

@@ -26,6 +26,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
+use super::monitor::DropReason;
 use super::{Attempt, Behaviour, PatternOption, SendBlock};
 use crate::error::Error;
 use crate::msg::Message;
@@ -158,10 +159,11 @@ impl Router {
     }
 
     /// The outcome of a message that cannot be routed (unknown or gone peer).
-    fn unroutable(&self, msg: Message) -> Result<(), SendBlock> {
+    fn unroutable(&self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
         if self.mandatory {
             Err(SendBlock::Failed(Error::HostUnreachable, msg))
         } else {
+            pipes.count_drop(DropReason::NoRoute);
             Ok(()) // Dropped silently (rule 41).
         }
     }
@@ -199,14 +201,15 @@ impl Behaviour for Router {
     fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
         self.refresh(pipes);
         if msg.len() < 2 {
+            pipes.count_drop(DropReason::Malformed);
             return Ok(()); // An id with nothing after it: dropped, success (rule 71).
         }
         let Some(&pipe) = self.routes.get(&msg.frames()[0]) else {
-            return self.unroutable(msg);
+            return self.unroutable(pipes, msg);
         };
         let Some(end) = pipes.get_mut(pipe) else {
             self.forget(pipe);
-            return self.unroutable(msg);
+            return self.unroutable(pipes, msg);
         };
         let mut frames = msg.into_frames();
         let mut body = Message::from_frames(frames.split_off(1));
@@ -217,11 +220,12 @@ impl Behaviour for Router {
                 Err(SendFail::PeerGone(b)) => {
                     // No more sends to it; it stays readable until drained.
                     self.routes.remove(&id);
-                    return self.unroutable(prepend(id, b));
+                    return self.unroutable(pipes, prepend(id, b));
                 }
                 Err(SendFail::Full(b)) => body = b,
             }
             if !self.mandatory {
+                pipes.count_drop(DropReason::Hwm);
                 return Ok(()); // Full: dropped silently (rule 41).
             }
             // Wait for credit, unless it came back meanwhile (then retry).

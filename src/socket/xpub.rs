@@ -23,6 +23,7 @@
 use std::collections::VecDeque;
 
 use super::SocketType;
+use super::monitor::DropReason;
 use super::xsub::{SUBSCRIBE, UNSUBSCRIBE, subscription};
 use super::{Attempt, Behaviour, PatternOption, SendBlock};
 use crate::error::Error;
@@ -148,9 +149,14 @@ impl Behaviour for XPub {
             };
             // Full: this subscriber misses the message (rule 41). PeerGone: the pipe is
             // dropped by the next `read_upstream`, once what it sent has been read.
-            let _: Result<(), SendFail> = end.send(copy);
+            if let Err(SendFail::Full(_)) = end.send(copy) {
+                pipes.count_drop(DropReason::Hwm);
+            }
         }
-        // With no match the message is dropped (rule 72).
+        if targets.is_empty() {
+            // With no match the message is dropped (rule 72).
+            pipes.count_drop(DropReason::NoRoute);
+        }
         Ok(())
     }
 

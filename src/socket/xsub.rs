@@ -70,14 +70,20 @@ impl XSub {
     /// Writes `msg` into every pipe that takes it now: a full pipe drops it (rule 42),
     /// a pipe whose peer left is skipped (receiving drops it once drained).
     fn send_upstream(&mut self, pipes: &mut PipeSet, msg: &Message) {
+        let mut full = 0;
         self.upstream.retain(|&id| match pipes.get_mut(id) {
             Some(end) => {
                 // Full or PeerGone: dropped, as libzmq's `dist_t` does.
-                let _ = end.send(msg.clone());
+                if let Err(crate::pipe::SendFail::Full(_)) = end.send(msg.clone()) {
+                    full += 1;
+                }
                 true
             }
             None => false,
         });
+        for _ in 0..full {
+            pipes.count_drop(super::monitor::DropReason::Hwm);
+        }
     }
 
     fn subscribe(&mut self, pipes: &mut PipeSet, prefix: &[u8], msg: &Message) {
