@@ -2,11 +2,15 @@
 
 use bytes::Bytes;
 
-/// A message: one or more frames (ZeroMQ's multipart message), each a [`Bytes`].
+use crate::frame::Frame;
+
+/// A message: one or more frames (ZeroMQ's multipart message), each a [`Frame`].
 ///
 /// A message is sent and received whole: a receiver sees all of its frames or none
-/// (multipart atomicity). Frames are reference-counted, so cloning a message or fanning it
-/// out copies no payload.
+/// (multipart atomicity). Frames up to [`INLINE_MAX`](crate::INLINE_MAX) bytes live in
+/// the message itself, so a single-frame message that small costs no heap allocation;
+/// larger frames are reference-counted, so cloning a message or fanning it out copies no
+/// payload (see [`Frame`] for where bytes live).
 ///
 /// ```
 /// # if inproc::sync::MODEL_BUILD { return }
@@ -15,7 +19,7 @@ use bytes::Bytes;
 /// m.push("body");
 /// assert_eq!(m.frames().len(), 2);
 /// assert_eq!(&m.frames()[1][..], b"body");
-/// let one = Message::from_frames(Vec::<bytes::Bytes>::new());
+/// let one = Message::from_frames(Vec::<inproc::Frame>::new());
 /// assert_eq!(one.frames().len(), 1, "a message always has at least one frame");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -26,15 +30,15 @@ pub struct Message {
 /// Single-frame messages (the common case) need no `Vec`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Frames {
-    One(Bytes),
-    Many(Vec<Bytes>),
+    One(Frame),
+    Many(Vec<Frame>),
 }
 
 impl Message {
     /// A message with one empty frame.
     pub fn new() -> Self {
         Message {
-            frames: Frames::One(Bytes::new()),
+            frames: Frames::One(Frame::new()),
         }
     }
 
@@ -43,9 +47,9 @@ impl Message {
     pub fn from_frames<I, F>(frames: I) -> Self
     where
         I: IntoIterator<Item = F>,
-        F: Into<Bytes>,
+        F: Into<Frame>,
     {
-        let mut v: Vec<Bytes> = frames.into_iter().map(Into::into).collect();
+        let mut v: Vec<Frame> = frames.into_iter().map(Into::into).collect();
         match v.len() {
             0 => Message::new(),
             1 => Message {
@@ -58,7 +62,7 @@ impl Message {
     }
 
     /// The frames, in order (never empty).
-    pub fn frames(&self) -> &[Bytes] {
+    pub fn frames(&self) -> &[Frame] {
         match &self.frames {
             Frames::One(b) => std::slice::from_ref(b),
             Frames::Many(v) => v,
@@ -66,7 +70,7 @@ impl Message {
     }
 
     /// The frames, in order (never empty).
-    pub fn into_frames(self) -> Vec<Bytes> {
+    pub fn into_frames(self) -> Vec<Frame> {
         match self.frames {
             Frames::One(b) => vec![b],
             Frames::Many(v) => v,
@@ -74,7 +78,7 @@ impl Message {
     }
 
     /// Appends a frame.
-    pub fn push(&mut self, frame: impl Into<Bytes>) {
+    pub fn push(&mut self, frame: impl Into<Frame>) {
         let frame = frame.into();
         match &mut self.frames {
             Frames::Many(v) => v.push(frame),
@@ -98,7 +102,7 @@ impl Message {
 
     /// Total payload bytes over all frames.
     pub fn size(&self) -> usize {
-        self.frames().iter().map(Bytes::len).sum()
+        self.frames().iter().map(|f| f.len()).sum()
     }
 }
 
@@ -114,41 +118,50 @@ impl std::fmt::Debug for Message {
     }
 }
 
+impl From<Frame> for Message {
+    fn from(f: Frame) -> Self {
+        Message {
+            frames: Frames::One(f),
+        }
+    }
+}
+
 impl From<Bytes> for Message {
     fn from(b: Bytes) -> Self {
-        Message {
-            frames: Frames::One(b),
-        }
+        Frame::from(b).into()
     }
 }
 
 impl From<&str> for Message {
     fn from(s: &str) -> Self {
-        Bytes::copy_from_slice(s.as_bytes()).into()
+        Frame::from(s).into()
     }
 }
 
 impl From<String> for Message {
     fn from(s: String) -> Self {
-        Bytes::from(s).into()
+        Frame::from(s).into()
     }
 }
 
+/// Copies the bytes: inline up to [`INLINE_MAX`](crate::INLINE_MAX), else into a
+/// recycled pool buffer (see [`Frame`]).
 impl From<&[u8]> for Message {
     fn from(s: &[u8]) -> Self {
-        Bytes::copy_from_slice(s).into()
+        Frame::from(s).into()
     }
 }
 
 impl<const N: usize> From<&[u8; N]> for Message {
     fn from(s: &[u8; N]) -> Self {
-        Bytes::copy_from_slice(s).into()
+        Frame::from(s).into()
     }
 }
 
+/// Takes the vector over without a copy (a short one is copied inline and dropped).
 impl From<Vec<u8>> for Message {
     fn from(v: Vec<u8>) -> Self {
-        Bytes::from(v).into()
+        Frame::from(v).into()
     }
 }
 
@@ -159,6 +172,7 @@ mod tests {
     #[test]
     fn conversions_and_frames() {
         assert_eq!(Message::from("ab").frames(), &[Bytes::from_static(b"ab")]);
+        assert!(Message::from("ab").frames()[0].is_inline());
         assert_eq!(Message::from(String::from("ab")), Message::from("ab"));
         assert_eq!(Message::from(&b"ab"[..]), Message::from(vec![b'a', b'b']));
         let m = Message::from_frames(["a", "b", "c"]);

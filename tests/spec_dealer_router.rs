@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::{HANG, assert_empty, ep, recv, sock, with_hang_guard};
-use inproc::{Bytes, Context, Error, Message, Socket, SocketType};
+use inproc::{Bytes, Context, Error, Frame, Message, Socket, SocketType};
 
 /// A message of string frames.
 fn frames(f: &[&str]) -> Message {
@@ -145,7 +145,7 @@ fn q10_generated_ids_are_zero_then_consecutive_counters() {
         // The generated id routes back to the peer.
         send(
             &router,
-            Message::from_frames([id.clone(), Bytes::from("back")]),
+            Message::from_frames([id.clone(), Frame::from("back")]),
         );
         assert_eq!(recv(p), Message::from("back"));
     }

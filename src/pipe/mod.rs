@@ -351,9 +351,16 @@ impl PipeEnd {
         }
     }
 
-    /// Receives one whole message.
+    /// Receives one whole message; if the pipe is empty, registers to wake this end's
+    /// socket on the peer's next write.
     pub(crate) fn recv(&mut self) -> Result<Message, RecvFail> {
-        if let Some(m) = self.read_once() {
+        self.recv_with(true)
+    }
+
+    /// Receives one whole message; `arm`: on `Empty`, register for a wake-up (else the
+    /// caller must look again before it sleeps, with `arm` set).
+    pub(crate) fn recv_with(&mut self, arm: bool) -> Result<Message, RecvFail> {
+        if let Some(m) = self.read_once(arm) {
             return Ok(m);
         }
         if !self.peer_closed() {
@@ -361,16 +368,16 @@ impl PipeEnd {
         }
         // The peer closed after its last write: read once more, since that write may have
         // been published after our first look (the close flag is set after it).
-        self.read_once().ok_or(RecvFail::PeerGone)
+        self.read_once(true).ok_or(RecvFail::PeerGone)
     }
 
-    fn read_once(&mut self) -> Option<Message> {
+    fn read_once(&mut self, arm: bool) -> Option<Message> {
         match self.in_dir() {
             Direction::Latest(slot) => slot.read(),
             Direction::Queue(q) => {
                 // SAFETY: `self` is the unique reader of its in queue (not Clone,
                 // `&mut self`).
-                let (item, credit) = unsafe { q.read(self.in_window()) };
+                let (item, credit) = unsafe { q.read(self.in_window(), arm) };
                 if credit == Credit::WakeWriter {
                     self.shared.wake(self.peer());
                 }

@@ -287,19 +287,22 @@ impl<T> Queue<T> {
 
     // ----- reader side -------------------------------------------------------------
 
-    /// Takes the next item, or `None` if the queue is empty, in which case the reader
-    /// is now registered as asleep: the next write will return [`Publish::WakeReader`].
+    /// Takes the next item, or `None` if the queue is empty, in which case, if `arm`,
+    /// the reader is now registered as asleep: the next write will return
+    /// [`Publish::WakeReader`]. Without `arm` an empty queue is left as it was (a
+    /// spinning reader's look: the writer's next publication stays a plain CAS), and the
+    /// caller must read again with `arm` before it sleeps.
     ///
     /// Credit for the writer is returned every `lwm` items and on `None`; a returned
     /// [`Credit::WakeWriter`] means the caller must wake the writer's socket.
     ///
     /// # Safety
     /// Reader side.
-    pub(crate) unsafe fn read(&self, window: usize) -> (Option<T>, Credit) {
+    pub(crate) unsafe fn read(&self, window: usize, arm: bool) -> (Option<T>, Credit) {
         // SAFETY: reader side, per the caller's contract.
         self.reader.0.with_mut(|r| unsafe {
             let r = &mut *r;
-            if r.read == r.claimed && !self.claim(r) {
+            if r.read == r.claimed && !self.claim(r, arm) {
                 let credit = self.return_credit(r);
                 return (None, credit);
             }
@@ -354,9 +357,18 @@ impl<T> Queue<T> {
         })
     }
 
-    /// Claims newly published items, or registers the reader as asleep. (ypipe's
-    /// `check_read`.)
-    fn claim(&self, r: &mut ReaderState<T>) -> bool {
+    /// Claims newly published items, or (if `arm`) registers the reader as asleep.
+    /// (ypipe's `check_read`.)
+    fn claim(&self, r: &mut ReaderState<T>, arm: bool) -> bool {
+        if !arm {
+            // Acquire: pairs with the writer's Release publication of the slots.
+            let p = self.published.0.load(Ordering::Acquire) >> 1;
+            if p == r.read {
+                return false;
+            }
+            r.claimed = p;
+            return true;
+        }
         // AcqRel (success): Release publishes the reader's wake registration to the
         // writer's failing CAS in `publish`. Acquire (failure): the value we read carries
         // the writer's Release publication of the slots we are about to read.
@@ -493,7 +505,13 @@ impl<T> Writer<T> {
 impl<T> Reader<T> {
     pub(crate) fn read(&mut self, window: usize) -> (Option<T>, Credit) {
         // SAFETY: `Reader` is the unique, non-Clone reader handle; `&mut self`.
-        unsafe { self.0.read(window) }
+        unsafe { self.0.read(window, true) }
+    }
+    /// A spinning reader's look: on empty, registers no wake-up.
+    #[cfg(any(loom, shuttle))]
+    pub(crate) fn read_unarmed(&mut self, window: usize) -> (Option<T>, Credit) {
+        // SAFETY: as in `read`.
+        unsafe { self.0.read(window, false) }
     }
     #[cfg(test)]
     pub(crate) fn readable(&mut self) -> bool {

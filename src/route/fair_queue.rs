@@ -31,9 +31,10 @@ impl FairQueue {
 
     /// Receives the next message, starting after the pipe that gave the last one. `None`
     /// if every pipe is empty; each empty pipe is then registered to wake the socket on
-    /// its next write.
+    /// its next write (unless `pipes.disarmed`).
     pub(crate) fn recv(&mut self, pipes: &mut PipeSet) -> Option<(PipeId, Message)> {
         let mut checked = 0;
+        let arm = !pipes.disarmed;
         while checked < self.order.len() {
             let i = self.next % self.order.len();
             let id = self.order[i];
@@ -41,7 +42,7 @@ impl FairQueue {
                 self.order.remove(i);
                 continue;
             };
-            match end.recv() {
+            match end.recv_with(arm) {
                 Ok(m) => {
                     self.next = i + 1;
                     return Some((id, m));

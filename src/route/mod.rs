@@ -40,6 +40,10 @@ pub(crate) struct PipeSet {
     live: usize,
     /// Messages dropped by the routing code, by reason.
     pub(crate) drops: Drops,
+    /// Set by the socket's blocking loop for its spinning attempts: receives that find a
+    /// pipe empty then leave it unarmed (no wake-up registered), so the writer's next
+    /// publication stays on its fast path. The loop arms the pipes before it sleeps.
+    pub(crate) disarmed: bool,
 }
 
 impl PipeSet {

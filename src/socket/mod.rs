@@ -42,7 +42,7 @@ use crate::pipe::{self, EndInfo, Hwm, PipeEnd};
 use crate::registry::{Binding, Pending, SocketId};
 use crate::route::{PipeId, PipeSet};
 use crate::sync::atomic::{AtomicU64, Ordering};
-use crate::sync::{Arc, UnsafeCell};
+use crate::sync::{Arc, UNARMED_ATTEMPTS, UnsafeCell, spin_loop};
 use crate::wait::Notify;
 use gate::Gate;
 pub use monitor::{DropReason, Drops, Stats};
@@ -552,15 +552,35 @@ impl Socket {
         deadline: Deadline,
         mut attempt: impl FnMut(&mut State) -> Attempt<T>,
     ) -> Result<T, Error> {
+        // First a few attempts that leave empty pipes unarmed (see `PipeSet::disarmed`):
+        // a message that arrives meanwhile costs its writer no wake-up. Then armed
+        // attempts, each followed by a wait on `notify` (which spins, yields, parks).
+        let mut unarmed = if matches!(deadline, Deadline::Now) {
+            0
+        } else {
+            UNARMED_ATTEMPTS
+        };
         loop {
             let key = self.notify.prepare();
             if self.ctx.is_terminated() {
                 return Err(Error::Terminated);
             }
-            match self.with_state(&mut attempt) {
+            let armed = unarmed == 0;
+            let outcome = self.with_state(|st| {
+                st.pipes.disarmed = !armed;
+                let r = attempt(st);
+                st.pipes.disarmed = false;
+                r
+            });
+            match outcome {
                 Attempt::Ready(v) => return Ok(v),
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Blocked => {}
+            }
+            if !armed {
+                unarmed -= 1;
+                spin_loop();
+                continue;
             }
             match deadline {
                 Deadline::Now => return Err(Error::WouldBlock),

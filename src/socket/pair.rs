@@ -128,11 +128,12 @@ impl Behaviour for Pair {
                 Attempt::Blocked
             };
         };
+        let arm = !pipes.disarmed;
         let Some(end) = pipes.get_mut(id) else {
             self.peer = None;
             return Attempt::Blocked;
         };
-        match end.recv() {
+        match end.recv_with(arm) {
             Ok(m) => Attempt::Ready(m),
             Err(RecvFail::Empty) => Attempt::Blocked,
             Err(RecvFail::PeerGone) => {

@@ -11,7 +11,7 @@
 //! one waits for room (SPEC Q-7). A reply for a pipe that has gone is
 //! dropped silently, as in libzmq.
 
-use bytes::Bytes;
+use crate::frame::Frame;
 
 use super::monitor::DropReason;
 use super::{Attempt, Behaviour, SendBlock};
@@ -30,7 +30,7 @@ enum Phase {
     Idle,
     /// A request was handed out; the reply goes to `pipe` behind `envelope` (the request's
     /// frames up to and including the first empty one). `recv` is `InvalidState`.
-    Replying { pipe: PipeId, envelope: Vec<Bytes> },
+    Replying { pipe: PipeId, envelope: Vec<Frame> },
 }
 
 /// REP state.
@@ -45,9 +45,9 @@ pub(crate) struct Rep {
 /// Splits a request into envelope and body: the envelope is every frame up to and
 /// including the first empty one, which must be followed by at least one body frame.
 /// `None` for a malformed request.
-fn split_envelope(msg: Message) -> Option<(Vec<Bytes>, Message)> {
+fn split_envelope(msg: Message) -> Option<(Vec<Frame>, Message)> {
     let f = msg.frames();
-    let delimiter = f.iter().position(Bytes::is_empty)?;
+    let delimiter = f.iter().position(|x| x.is_empty())?;
     if delimiter + 1 >= f.len() {
         return None;
     }
@@ -147,10 +147,10 @@ mod tests {
     #[test]
     fn envelope_is_everything_up_to_the_first_empty_frame() {
         let (env, body) = split_envelope(Message::from_frames(["a", "b", "", "x", "y"])).unwrap();
-        assert_eq!(env, vec![Bytes::from("a"), Bytes::from("b"), Bytes::new()]);
+        assert_eq!(env, vec![Frame::from("a"), Frame::from("b"), Frame::new()]);
         assert_eq!(body, Message::from_frames(["x", "y"]));
         let (env, body) = split_envelope(Message::from_frames(["", "", "x"])).unwrap();
-        assert_eq!(env, vec![Bytes::new()]);
+        assert_eq!(env, vec![Frame::new()]);
         assert_eq!(body, Message::from_frames(["", "x"]));
         for bad in [
             Message::from("x"),

@@ -13,7 +13,7 @@
 //! gone (SPEC Q-5); `recv` itself keeps waiting, as in libzmq, so a timeout is how the
 //! application notices.
 
-use bytes::Bytes;
+use crate::frame::Frame;
 
 use super::monitor::DropReason;
 use super::{Attempt, Behaviour, SendBlock};
@@ -49,7 +49,7 @@ pub(crate) struct Req {
 
 /// `msg` with an empty delimiter frame in front.
 pub(super) fn with_delimiter(msg: Message) -> Message {
-    Message::from_frames(std::iter::once(Bytes::new()).chain(msg.into_frames()))
+    Message::from_frames(std::iter::once(Frame::new()).chain(msg.into_frames()))
 }
 
 /// `msg` without its first `n` frames (`n` less than its length), rebuilt so that it

@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 
-use bytes::Bytes;
+use crate::frame::Frame;
 
 use super::monitor::DropReason;
 use super::{Attempt, Behaviour, PatternOption, SendBlock};
@@ -45,7 +45,7 @@ struct Peer {
     pipe: PipeId,
     /// The id its messages are labelled with (after a handover, possibly also the id of a
     /// newer pipe, which is then the one `routes` sends to).
-    id: Bytes,
+    id: Frame,
 }
 
 /// ROUTER state.
@@ -57,7 +57,7 @@ pub(crate) struct Router {
     /// lookup per received message is a scan of 8-byte keys).
     peers: Vec<Peer>,
     /// Routing table: id to the pipe sends go to (the newest pipe with that id).
-    routes: HashMap<Bytes, PipeId>,
+    routes: HashMap<Frame, PipeId>,
     /// Pipes whose peer's id is not known yet (connected before the bind).
     unidentified: Vec<PipeId>,
     /// The counter of the next generated id.
@@ -88,13 +88,13 @@ impl Router {
     }
 
     /// A fresh generated id (`0x00` + big-endian counter) not in use by any route.
-    fn generate_id(&mut self) -> Bytes {
+    fn generate_id(&mut self) -> Frame {
         loop {
             let n = self.next_generated;
             self.next_generated = n.wrapping_add(1);
             let mut id = [GENERATED_ID_MARK; 5];
             id[1..].copy_from_slice(&n.to_be_bytes());
-            let id = Bytes::copy_from_slice(&id);
+            let id = Frame::copy_from_slice(&id);
             if !self.routes.contains_key(&id) {
                 return id;
             }
@@ -109,7 +109,7 @@ impl Router {
         };
         let id = match end.peer_routing_id() {
             None => return false,
-            Some(Some(id)) if !id.is_empty() => id,
+            Some(Some(id)) if !id.is_empty() => Frame::from(id),
             Some(_) => self.generate_id(),
         };
         // Handover on a duplicate: the newcomer takes the route; the old pipe keeps its
@@ -170,7 +170,7 @@ impl Router {
 }
 
 /// `id` in front of `body`'s frames.
-fn prepend(id: Bytes, body: Message) -> Message {
+fn prepend(id: Frame, body: Message) -> Message {
     Message::from_frames(std::iter::once(id).chain(body.into_frames()))
 }
 
@@ -264,7 +264,7 @@ mod tests {
         let (end, _peer) = crate::pipe::test_pair((1, 1), Some((1, 1)));
         let mut r = Router::new(1);
         r.next_generated = u32::MAX;
-        let taken = Bytes::from_static(&[0, 0xff, 0xff, 0xff, 0xff]);
+        let taken = Frame::from(&[0, 0xff, 0xff, 0xff, 0xff]);
         r.routes.insert(taken, pipes.insert(end));
         let id = r.generate_id();
         assert_eq!(

@@ -18,7 +18,7 @@
 //! message it sends whose first frame starts with 1 or 0 is a subscription (counted as
 //! above, and forwarded whole); any other message goes to every pipe as it is.
 
-use bytes::Bytes;
+use crate::frame::Frame;
 
 use super::SocketType;
 use super::{Attempt, Behaviour, PatternOption, SendBlock};
@@ -120,7 +120,7 @@ impl Behaviour for XSub {
         if self.sub {
             return Err(SendBlock::Failed(Error::NotSupported, msg));
         }
-        let first: Bytes = msg.frames()[0].clone();
+        let first: Frame = msg.frames()[0].clone();
         match first.first() {
             Some(&SUBSCRIBE) => self.subscribe(pipes, &first[1..], &msg),
             Some(&UNSUBSCRIBE) => self.unsubscribe(pipes, &first[1..], &msg),

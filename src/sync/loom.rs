@@ -3,6 +3,8 @@
 
 pub(crate) use loom::cell::UnsafeCell;
 pub(crate) use loom::sync::Arc;
+/// Per-thread storage, dropped when a loom thread ends.
+pub(crate) use loom::thread_local;
 
 /// A leak-tracking token: loom fails the model if an allocation holding one is never
 /// dropped by the end of the iteration. Every shared allocation that is not a loom `Arc`

@@ -23,7 +23,9 @@ mod backend;
 #[path = "std.rs"]
 mod backend;
 
-pub(crate) use backend::{Arc, Condvar, Mutex, Tracked, UnsafeCell, atomic, spin_loop, yield_now};
+pub(crate) use backend::{
+    Arc, Condvar, Mutex, Tracked, UnsafeCell, atomic, spin_loop, thread_local, yield_now,
+};
 
 /// std's `Arc`, in every build: the receiver type `std::task::Wake` requires (and
 /// `Waker::from` takes). Only for `Wake` implementors (the poller's entry wakers): its
@@ -53,9 +55,25 @@ pub(crate) const CHUNK_SIZE: usize = if cfg!(any(loom, shuttle, miri)) {
     256
 };
 
+/// How many times a blocking call retries without registering for a wake-up (each try
+/// followed by one `spin_loop`) before it arms its pipes and waits: a message arriving
+/// meanwhile costs its writer a plain publication, no wake-up. About 1-3 µs on the
+/// 2-core machines this was tuned on (a try is ~10-30 ns). One under the checkers, so
+/// the models run both kinds of attempt.
+pub(crate) const UNARMED_ATTEMPTS: u32 = if cfg!(any(loom, shuttle)) { 1 } else { 100 };
+
 /// How many times a waiter re-checks its condition (with `spin_loop`) before parking.
 /// Zero under the checkers: a spin is just more schedules to explore.
 pub(crate) const SPIN_LIMIT: u32 = if cfg!(any(loom, shuttle)) { 0 } else { 64 };
 
 /// How many times a waiter yields its time slice after spinning, before parking.
 pub(crate) const YIELD_LIMIT: u32 = if cfg!(any(loom, shuttle)) { 0 } else { 8 };
+
+/// Buffers each thread's frame pool keeps per size class, at most: a pool never holds
+/// more than this many idle buffers of one class (plus those in flight, which the HWMs
+/// bound). One under the checkers, so the overflow path is reachable.
+pub(crate) const POOL_CACHE_BYTES: usize = if cfg!(any(loom, shuttle, miri)) {
+    0
+} else {
+    4 << 20
+};

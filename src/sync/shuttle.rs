@@ -4,6 +4,8 @@
 
 pub(crate) use super::std_cell::{Tracked, UnsafeCell};
 pub(crate) use shuttle::sync::Arc;
+/// Per-thread storage, dropped when a shuttle thread ends.
+pub(crate) use shuttle::thread_local;
 
 /// Atomics, as `shuttle::sync::atomic`.
 pub(crate) mod atomic {

@@ -2,6 +2,8 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 pub(crate) use std::sync::Arc;
+/// Per-thread storage (the buffer pool's caches).
+pub(crate) use std::thread_local;
 
 pub(crate) use super::std_cell::{Tracked, UnsafeCell};
 

@@ -1,0 +1,294 @@
+//! `Frame`: one part of a message. Small frames live inline (no heap allocation),
+//! frames copied from a slice come from a recycled buffer pool, and `Bytes`/`Vec` frames
+//! are taken as they are (no copy).
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+
+use bytes::Bytes;
+
+use crate::pool::PoolBuf;
+
+/// The longest frame kept inline in the message itself (libzmq keeps up to 33 bytes in
+/// its `zmq_msg_t`): such a frame costs no heap allocation to make, send or drop.
+pub const INLINE_MAX: usize = 32;
+
+/// One frame of a [`Message`](crate::Message): an immutable byte string.
+///
+/// Cheap to clone whatever its size: inline frames (up to [`INLINE_MAX`] bytes) are
+/// copied, larger ones are reference-counted. How a frame is made decides where its bytes
+/// live:
+///
+/// | made from | up to `INLINE_MAX` bytes | larger |
+/// |---|---|---|
+/// | `&[u8]`, `&str`, [`Frame::copy_from_slice`] | inline | a recycled pool buffer (one copy; see below) |
+/// | `Vec<u8>`, `String` | inline (copied, the original is dropped) | taken over, no copy |
+/// | [`Bytes`] | taken over, no copy (its owner lives as long as the frame) | taken over, no copy |
+///
+/// Pool buffers (frames copied from a slice, up to 64 KiB) are recycled: the thread that
+/// made a frame gets its buffer back when the last clone drops, on any thread, so a
+/// steady stream of such messages costs no `malloc`/`free` pair per message.
+///
+/// ```
+/// # if inproc::sync::MODEL_BUILD { return }
+/// use inproc::Frame;
+/// let f = Frame::from("hello");
+/// assert_eq!(&f[..], b"hello");
+/// assert_eq!(f.len(), 5);
+/// assert_eq!(f, *b"hello");
+/// assert_eq!(f.to_bytes(), inproc::Bytes::from_static(b"hello"));
+/// ```
+#[derive(Clone)]
+pub struct Frame {
+    repr: Repr,
+}
+
+#[derive(Clone)]
+enum Repr {
+    /// `len <= INLINE_MAX` bytes of `data` are the frame.
+    Inline { len: u8, data: [u8; INLINE_MAX] },
+    /// A pool buffer (reference-counted).
+    Pooled(PoolBuf),
+    /// Someone else's buffer, taken without a copy.
+    Shared(Bytes),
+}
+
+impl Frame {
+    /// An empty frame.
+    pub const fn new() -> Self {
+        Frame {
+            repr: Repr::Inline {
+                len: 0,
+                data: [0; INLINE_MAX],
+            },
+        }
+    }
+
+    /// A frame holding a copy of `bytes`: inline up to [`INLINE_MAX`] bytes, else in a
+    /// recycled pool buffer (or, above the pool's largest size, a fresh allocation).
+    pub fn copy_from_slice(bytes: &[u8]) -> Self {
+        if let Some(f) = Frame::inline(bytes) {
+            return f;
+        }
+        match PoolBuf::copy_from_slice(bytes) {
+            Some(b) => Frame {
+                repr: Repr::Pooled(b),
+            },
+            None => Frame {
+                repr: Repr::Shared(Bytes::copy_from_slice(bytes)),
+            },
+        }
+    }
+
+    fn inline(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() > INLINE_MAX {
+            return None;
+        }
+        let mut data = [0; INLINE_MAX];
+        data[..bytes.len()].copy_from_slice(bytes);
+        Some(Frame {
+            repr: Repr::Inline {
+                // Cannot truncate: checked against INLINE_MAX (< 256) above.
+                len: bytes.len() as u8,
+                data,
+            },
+        })
+    }
+
+    /// The frame's bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.repr {
+            Repr::Inline { len, data } => &data[..usize::from(*len)],
+            Repr::Pooled(b) => b.as_slice(),
+            Repr::Shared(b) => b,
+        }
+    }
+
+    /// The frame as [`Bytes`]: no copy for a frame made from `Bytes`/`Vec`/`String`, a
+    /// copy otherwise.
+    pub fn to_bytes(&self) -> Bytes {
+        match &self.repr {
+            Repr::Shared(b) => b.clone(),
+            _ => Bytes::copy_from_slice(self.as_slice()),
+        }
+    }
+
+    /// Is this frame stored inline (no heap memory)? For tests and diagnostics.
+    pub fn is_inline(&self) -> bool {
+        matches!(self.repr, Repr::Inline { .. })
+    }
+
+    /// Is this frame in a pool buffer? For tests and diagnostics.
+    pub fn is_pooled(&self) -> bool {
+        matches!(self.repr, Repr::Pooled(_))
+    }
+}
+
+impl Default for Frame {
+    fn default() -> Self {
+        Frame::new()
+    }
+}
+
+impl Deref for Frame {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for Frame {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl Borrow<[u8]> for Frame {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Frame {
+    fn eq(&self, other: &Frame) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Frame {}
+
+/// Hashes as `[u8]` does, in agreement with `Borrow<[u8]>`.
+impl Hash for Frame {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl PartialEq<[u8]> for Frame {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl PartialEq<&[u8]> for Frame {
+    fn eq(&self, other: &&[u8]) -> bool {
+        self.as_slice() == *other
+    }
+}
+
+impl<const N: usize> PartialEq<[u8; N]> for Frame {
+    fn eq(&self, other: &[u8; N]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl PartialEq<str> for Frame {
+    fn eq(&self, other: &str) -> bool {
+        self.as_slice() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Frame {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_slice() == other.as_bytes()
+    }
+}
+
+impl PartialEq<Bytes> for Frame {
+    fn eq(&self, other: &Bytes) -> bool {
+        self.as_slice() == &other[..]
+    }
+}
+
+impl fmt::Debug for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b\"{}\"", self.as_slice().escape_ascii())
+    }
+}
+
+impl From<&[u8]> for Frame {
+    fn from(s: &[u8]) -> Self {
+        Frame::copy_from_slice(s)
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Frame {
+    fn from(s: &[u8; N]) -> Self {
+        Frame::copy_from_slice(s)
+    }
+}
+
+impl From<&str> for Frame {
+    fn from(s: &str) -> Self {
+        Frame::copy_from_slice(s.as_bytes())
+    }
+}
+
+impl From<Bytes> for Frame {
+    fn from(b: Bytes) -> Self {
+        Frame {
+            repr: Repr::Shared(b),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Frame {
+    fn from(v: Vec<u8>) -> Self {
+        Frame::inline(&v).unwrap_or_else(|| Frame {
+            repr: Repr::Shared(Bytes::from(v)),
+        })
+    }
+}
+
+impl From<String> for Frame {
+    fn from(s: String) -> Self {
+        s.into_bytes().into()
+    }
+}
+
+impl From<Frame> for Bytes {
+    fn from(f: Frame) -> Bytes {
+        match f.repr {
+            Repr::Shared(b) => b,
+            _ => Bytes::copy_from_slice(f.as_slice()),
+        }
+    }
+}
+
+#[cfg(all(test, not(any(loom, shuttle))))]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn storage_follows_the_documented_table() {
+        assert!(Frame::from("").is_inline());
+        assert!(Frame::from(&[7u8; INLINE_MAX][..]).is_inline());
+        assert!(Frame::from(&[7u8; INLINE_MAX + 1][..]).is_pooled());
+        assert!(Frame::from(vec![1u8; 4]).is_inline());
+        let big = vec![3u8; 1000];
+        let ptr = big.as_ptr();
+        let f = Frame::from(big);
+        assert!(!f.is_inline() && !f.is_pooled());
+        assert_eq!(f.as_ptr(), ptr, "a Vec is taken over, not copied");
+        assert_eq!(f.to_bytes().as_ptr(), ptr);
+    }
+
+    #[test]
+    fn equality_hash_and_debug_are_by_content() {
+        let a = Frame::from(&[9u8; 100][..]);
+        let b = Frame::from(vec![9u8; 100]);
+        assert!(a.is_pooled() && !b.is_pooled());
+        assert_eq!(a, b);
+        let mut m = HashMap::new();
+        m.insert(a.clone(), 1);
+        assert_eq!(m.get(&[9u8; 100][..]), Some(&1));
+        assert_eq!(m.get(&b), Some(&1));
+        assert_eq!(format!("{:?}", Frame::from("a\n")), "b\"a\\n\"");
+        assert_eq!(Frame::from("xy"), "xy");
+        assert_eq!(Frame::from("xy"), Bytes::from_static(b"xy"));
+        assert_eq!(Bytes::from(Frame::from("xy")), Bytes::from_static(b"xy"));
+    }
+}
