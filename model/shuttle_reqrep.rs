@@ -19,7 +19,7 @@
 #[path = "shuttle_common.rs"]
 mod common;
 
-use inproc::{Bytes, Context, Error, Message, SocketType};
+use inproc::{Context, Error, Frame, Message, SocketType};
 
 /// `[client or dealer index, sequence number]` as a one-frame message.
 fn tag(who: usize, seq: usize) -> Message {
@@ -51,7 +51,7 @@ fn req_rep_scenario() {
                     match rep.recv() {
                         Ok(m) => {
                             let mut reply = m.into_frames();
-                            reply.push(Bytes::from(vec![w as u8]));
+                            reply.push(Frame::from(vec![w as u8]));
                             rep.send(Message::from_frames(reply)).unwrap();
                         }
                         Err(e) => {
@@ -102,7 +102,7 @@ fn router_dealer_scenario() {
     let binds: Vec<bool> = (0..dealers).map(|_| common::rand(2) == 0).collect();
     let ctx = Context::new();
     let dealer_ep = |d: usize| format!("inproc://dealer{d}");
-    let id = |d: usize| Bytes::from(format!("dealer-{d}"));
+    let id = |d: usize| Frame::from(format!("dealer-{d}"));
 
     let dealer_threads: Vec<_> = (0..dealers)
         .map(|d| {
