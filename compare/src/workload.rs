@@ -1,0 +1,93 @@
+//! The workloads, and what each implementation under comparison provides to run them.
+
+use std::time::Duration;
+
+/// Senders in the fan-in workload, and subscribers in the fan-out workload.
+pub(crate) const FAN: u64 = 4;
+
+/// One row of the comparison table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Workload {
+    /// One sender, one receiver, `size`-byte messages, a fresh message per send.
+    Throughput {
+        /// Message size in bytes.
+        size: usize,
+    },
+    /// Request/reply ping-pong of one `size`-byte message against an echo thread.
+    Latency {
+        /// Message size in bytes.
+        size: usize,
+    },
+    /// [`FAN`] senders into one receiver, 1-byte messages.
+    FanIn,
+    /// One publisher to [`FAN`] subscribers, 1-byte messages, each subscriber gets all.
+    FanOut,
+}
+
+impl Workload {
+    /// The table's rows, in order.
+    pub(crate) const ALL: [Workload; 8] = [
+        Workload::Throughput { size: 1 },
+        Workload::Throughput { size: 64 },
+        Workload::Throughput { size: 1024 },
+        Workload::Throughput { size: 65536 },
+        Workload::Latency { size: 1 },
+        Workload::Latency { size: 1024 },
+        Workload::FanIn,
+        Workload::FanOut,
+    ];
+
+    /// The row's label.
+    pub(crate) fn label(self) -> String {
+        match self {
+            Workload::Throughput { size } => format!("PUSH→PULL throughput, {size} B"),
+            Workload::Latency { size } => format!("REQ/REP latency (one-way), {size} B"),
+            Workload::FanIn => format!("fan-in {FAN} PUSH → 1 PULL, 1 B"),
+            Workload::FanOut => format!("fan-out PUB → {FAN} SUB, 1 B (per subscriber)"),
+        }
+    }
+
+    /// Runs the workload once on `side`: `count` messages (round trips for latency;
+    /// the total for fan-in; per subscriber for fan-out). Returns the timed duration.
+    pub(crate) fn run(self, side: &dyn Side, count: u64, pin: bool) -> Duration {
+        match self {
+            Workload::Throughput { size } => side.throughput(size, count, pin),
+            Workload::Latency { size } => side.latency(size, count, pin),
+            Workload::FanIn => side.fan_in(count / FAN, pin),
+            Workload::FanOut => side.fan_out(count, pin),
+        }
+    }
+}
+
+/// One implementation under comparison. Each method sets its workload up (untimed),
+/// runs it through [`crate::harness::run`] and returns the time that harness measured.
+/// Every message received is checked for its size. In the throughput, fan-in and
+/// fan-out workloads each message is a fresh copy of a payload that the sender stamps
+/// with [`stamp`], and the receiver reads it whole with [`checksum`].
+pub(crate) trait Side {
+    /// PUSH→PULL: `count` fresh `size`-byte messages.
+    fn throughput(&self, size: usize, count: u64, pin: bool) -> Duration;
+    /// REQ/REP: `count` round trips of one `size`-byte message.
+    fn latency(&self, size: usize, count: u64, pin: bool) -> Duration;
+    /// [`FAN`] senders, `per_sender` fresh 1-byte messages each, into one receiver.
+    fn fan_in(&self, per_sender: u64, pin: bool) -> Duration;
+    /// One publisher, `count` fresh 1-byte messages, each delivered to [`FAN`]
+    /// subscribers; the duration is the slowest subscriber's.
+    fn fan_out(&self, count: u64, pin: bool) -> Duration;
+}
+
+/// Writes message number `i` into `payload` before it is copied into a message: its
+/// first and last byte become `i as u8`, so no two consecutive messages are equal.
+pub(crate) fn stamp(payload: &mut [u8], i: u64) {
+    if let [first, .., last] = payload {
+        *first = i as u8;
+        *last = i as u8;
+    } else if let [only] = payload {
+        *only = i as u8;
+    }
+}
+
+/// Reads every byte of a received payload (a wrapping sum the compiler vectorises).
+pub(crate) fn checksum(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |sum, &b| sum.wrapping_add(b))
+}
