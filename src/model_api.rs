@@ -43,12 +43,6 @@ impl<T> QueueReader<T> {
         let (item, credit) = self.0.read(window);
         (item, credit == Credit::WakeWriter)
     }
-    /// Reads one item without registering for a wake-up if the queue is empty (a
-    /// spinning reader's look); the flag as in [`QueueReader::read`].
-    pub fn read_unarmed(&mut self, window: usize) -> (Option<T>, bool) {
-        let (item, credit) = self.0.read_unarmed(window);
-        (item, credit == Credit::WakeWriter)
-    }
 }
 
 /// A socket's event count (`src/wait.rs`).

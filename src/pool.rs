@@ -155,6 +155,20 @@ unsafe fn release_home(home: NonNull<Home>, n: usize) {
     }
 }
 
+/// The buffer after `hdr` on the list or chain that holds it.
+///
+/// # Safety
+/// The calling thread holds the list or chain `hdr` is on (its own free list, or a chain
+/// it took from a remote stack with an Acquire `swap`), so nobody writes `next` now and
+/// the last write to it happens before this read.
+unsafe fn next_of(hdr: NonNull<Header>) -> *mut Header {
+    // SAFETY: the caller holds the buffer (see above).
+    unsafe { hdr.as_ref() }.next.with(|p| {
+        // SAFETY: as above.
+        unsafe { *p }
+    })
+}
+
 impl FreeList {
     fn push(&mut self, hdr: NonNull<Header>) {
         // SAFETY: the buffer is idle and owned by this thread's pool.
@@ -169,10 +183,7 @@ impl FreeList {
     fn pop(&mut self) -> Option<NonNull<Header>> {
         let hdr = NonNull::new(self.head)?;
         // SAFETY: the list holds only idle buffers of this thread's pool.
-        self.head = unsafe { hdr.as_ref() }.next.with(|p| {
-            // SAFETY: as above.
-            unsafe { *p }
-        });
+        self.head = unsafe { next_of(hdr) };
         self.len -= 1;
         Some(hdr)
     }
@@ -223,10 +234,7 @@ impl Local {
         let mut freed = 0;
         while let Some(hdr) = NonNull::new(node) {
             // SAFETY: the swap made this thread the only holder of the chain.
-            node = unsafe { hdr.as_ref() }.next.with(|p| {
-                // SAFETY: as above; written before the Release push we acquired.
-                unsafe { *p }
-            });
+            node = unsafe { next_of(hdr) };
             if self.free[class].len < cap {
                 self.free[class].push(hdr);
             } else {
@@ -309,10 +317,7 @@ impl Drop for Local {
             let mut node = stack.swap(CLOSED, Ordering::Acquire);
             while let Some(hdr) = NonNull::new(node) {
                 // SAFETY: the swap gave us the chain.
-                node = unsafe { hdr.as_ref() }.next.with(|p| {
-                    // SAFETY: written before the push we acquired.
-                    unsafe { *p }
-                });
+                node = unsafe { next_of(hdr) };
                 // SAFETY: an idle buffer nobody else references.
                 unsafe { free_buffer(hdr) };
                 freed += 1;

@@ -131,8 +131,8 @@ muts = [
   "                unarmed -= 1;\n                spin_loop();",
   "loom loom_pipe_multipart"),
  ("32-unarmed-claim-relaxed", "src/pipe/queue.rs",
-  "            let p = self.published.0.load(Ordering::Acquire) >> 1;\n            if p == r.read {",
-  "            let p = self.published.0.load(Ordering::Relaxed) >> 1;\n            if p == r.read {",
+  "        let p = self.published.0.load(Ordering::Acquire) >> 1;\n        if p == r.read {",
+  "        let p = self.published.0.load(Ordering::Relaxed) >> 1;\n        if p == r.read {",
   "loom loom_pipe_multipart loom_registry_bind_connect"),
 ]
 # Each patch is the diff from the file as it is now (uncommitted edits included) to its

@@ -343,31 +343,26 @@ impl<T> Queue<T> {
         // SAFETY: reader side.
         self.reader.0.with_mut(|r| unsafe {
             let r = &mut *r;
-            if r.read != r.claimed {
-                return true;
-            }
-            // Acquire: pairs with the writer's Release publication.
-            let p = self.published.0.load(Ordering::Acquire);
-            if p >> 1 != r.read {
-                r.claimed = p >> 1;
-                true
-            } else {
-                false
-            }
+            r.read != r.claimed || self.look(r)
         })
+    }
+
+    /// Claims newly published items with one load; never registers the reader as asleep.
+    fn look(&self, r: &mut ReaderState<T>) -> bool {
+        // Acquire: pairs with the writer's Release publication of the slots.
+        let p = self.published.0.load(Ordering::Acquire) >> 1;
+        if p == r.read {
+            return false;
+        }
+        r.claimed = p;
+        true
     }
 
     /// Claims newly published items, or (if `arm`) registers the reader as asleep.
     /// (ypipe's `check_read`.)
     fn claim(&self, r: &mut ReaderState<T>, arm: bool) -> bool {
         if !arm {
-            // Acquire: pairs with the writer's Release publication of the slots.
-            let p = self.published.0.load(Ordering::Acquire) >> 1;
-            if p == r.read {
-                return false;
-            }
-            r.claimed = p;
-            return true;
+            return self.look(r);
         }
         // AcqRel (success): Release publishes the reader's wake registration to the
         // writer's failing CAS in `publish`. Acquire (failure): the value we read carries
@@ -506,12 +501,6 @@ impl<T> Reader<T> {
     pub(crate) fn read(&mut self, window: usize) -> (Option<T>, Credit) {
         // SAFETY: `Reader` is the unique, non-Clone reader handle; `&mut self`.
         unsafe { self.0.read(window, true) }
-    }
-    /// A spinning reader's look: on empty, registers no wake-up.
-    #[cfg(any(loom, shuttle))]
-    pub(crate) fn read_unarmed(&mut self, window: usize) -> (Option<T>, Credit) {
-        // SAFETY: as in `read`.
-        unsafe { self.0.read(window, false) }
     }
     #[cfg(test)]
     pub(crate) fn readable(&mut self) -> bool {
