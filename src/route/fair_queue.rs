@@ -11,7 +11,12 @@ use crate::pipe::RecvFail;
 pub(crate) struct FairQueue {
     /// Pipes in attach order.
     order: Vec<PipeId>,
-    /// Index in `order` of the pipe to read first.
+    /// The cursor: how many pipes of `order` come before it (`0..=order.len()`). The
+    /// pipe to read first is `order[next]`, or `order[0]` when the cursor is past the
+    /// end (so a pipe attached after the last one read comes next, in attach order).
+    /// When a pipe leaves, the cursor stays between the same two neighbours: a pipe
+    /// leaving from before it moves it down by one; any other leaves it where it is, so
+    /// the departed pipe's successor comes next (SPEC D-4).
     next: usize,
 }
 
@@ -22,37 +27,55 @@ impl FairQueue {
 
     pub(crate) fn remove(&mut self, id: PipeId) {
         if let Some(i) = self.order.iter().position(|&p| p == id) {
-            self.order.remove(i);
-            if i < self.next {
-                self.next -= 1;
-            }
+            self.drop_at(i);
         }
     }
 
+    /// Removes `order[i]`, keeping the cursor between the same neighbours.
+    fn drop_at(&mut self, i: usize) {
+        self.order.remove(i);
+        if i < self.next {
+            self.next -= 1;
+        }
+    }
+
+    /// Moves the cursor past `order[i]`.
+    fn advance_past(&mut self, i: usize) {
+        self.next = i + 1;
+    }
+
     /// Receives the next message, starting after the pipe that gave the last one. `None`
-    /// if every pipe is empty; each empty pipe is then registered to wake the socket on
-    /// its next write (unless `pipes.disarmed`).
+    /// only if every attached pipe was found empty in this call (each is then registered
+    /// to wake the socket on its next write, unless `pipes.disarmed`); pipes whose peer
+    /// has gone and whose data has all been read are dropped on the way, without
+    /// skipping the pipe after them (SPEC D-4).
     pub(crate) fn recv(&mut self, pipes: &mut PipeSet) -> Option<(PipeId, Message)> {
+        // Invariant of the loop: the `checked` pipes before the cursor (cyclically) were
+        // found empty in this call, and every other pipe is still to be looked at.
         let mut checked = 0;
         let arm = !pipes.disarmed;
         while checked < self.order.len() {
-            let i = self.next % self.order.len();
+            let i = if self.next < self.order.len() {
+                self.next
+            } else {
+                0
+            };
             let id = self.order[i];
             let Some(end) = pipes.get_mut(id) else {
-                self.order.remove(i);
+                self.drop_at(i);
                 continue;
             };
             match end.recv_with(arm) {
                 Ok(m) => {
-                    self.next = i + 1;
+                    self.advance_past(i);
                     return Some((id, m));
                 }
                 Err(RecvFail::Empty) => {
                     checked += 1;
-                    self.next = i + 1;
+                    self.advance_past(i);
                 }
                 Err(RecvFail::PeerGone) => {
-                    self.order.remove(i);
+                    self.drop_at(i);
                     pipes.remove(id);
                 }
             }

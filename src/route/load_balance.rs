@@ -22,7 +22,8 @@ pub(crate) fn end_writable(end: &mut PipeEnd) -> bool {
 pub(crate) struct LoadBalance {
     /// Pipes in attach order.
     order: Vec<PipeId>,
-    /// Index in `order` of the pipe to try first.
+    /// The cursor: how many pipes of `order` come before it (`0..=order.len()`); see
+    /// `FairQueue::next`.
     next: usize,
     /// The socket also reads these pipes (DEALER): a pipe whose peer is gone only leaves
     /// the rotation, and the reading side drops it once what the peer sent is read.
@@ -45,11 +46,22 @@ impl LoadBalance {
 
     pub(crate) fn remove(&mut self, id: PipeId) {
         if let Some(i) = self.order.iter().position(|&p| p == id) {
-            self.order.remove(i);
-            if i < self.next {
-                self.next -= 1;
-            }
+            self.drop_at(i);
         }
+    }
+
+    /// Removes `order[i]`, keeping the cursor on the same next pipe (as
+    /// `FairQueue::drop_at`).
+    fn drop_at(&mut self, i: usize) {
+        self.order.remove(i);
+        if i < self.next {
+            self.next -= 1;
+        }
+    }
+
+    /// Moves the cursor past `order[i]`.
+    fn advance_past(&mut self, i: usize) {
+        self.next = i + 1;
     }
 
     /// Would [`LoadBalance::send`] succeed now (ZMQ_POLLOUT): does some live pipe have
@@ -71,17 +83,23 @@ impl LoadBalance {
         pipes: &mut PipeSet,
         mut msg: Message,
     ) -> Result<PipeId, Message> {
+        // Invariant: the `tried` pipes before the cursor (cyclically) were full in this
+        // call; every other pipe is still to be tried.
         let mut tried = 0;
         while tried < self.order.len() {
-            let i = self.next % self.order.len();
+            let i = if self.next < self.order.len() {
+                self.next
+            } else {
+                0
+            };
             let id = self.order[i];
             let Some(end) = pipes.get_mut(id) else {
-                self.order.remove(i);
+                self.drop_at(i);
                 continue;
             };
             match end.send(msg) {
                 Ok(()) => {
-                    self.next = i + 1;
+                    self.advance_past(i);
                     return Ok(id);
                 }
                 Err(SendFail::Full(m)) => {
@@ -91,11 +109,11 @@ impl LoadBalance {
                         continue;
                     }
                     tried += 1;
-                    self.next = i + 1;
+                    self.advance_past(i);
                 }
                 Err(SendFail::PeerGone(m)) => {
                     msg = m;
-                    self.order.remove(i);
+                    self.drop_at(i);
                     if !self.shared_with_reader {
                         pipes.remove(id);
                     }
