@@ -315,3 +315,59 @@ fn c7_disconnect_delivers_what_was_sent() {
     b.send("new").unwrap();
     assert_eq!(recv(&a), Message::from("new"));
 }
+
+/// C-2: the binder's own waiters learn of the messages its `bind` adopts: a receive
+/// that was already waiting (a pending `recv_async` here, polled before the bind, so the
+/// order is certain) is woken by that `bind` and gets the message. Before the fix the
+/// bind woke only the connectors, and a `recv` blocked on another thread hung.
+#[test]
+fn c2_own_bind_wakes_a_waiting_receive() {
+    use std::future::Future;
+    use std::sync::atomic::Ordering;
+    use std::task::{Context as TaskContext, Poll, Wake, Waker};
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let ctx = Context::new();
+    let push = sock(&ctx, SocketType::Push);
+    push.connect(&ep("c2-own-bind")).unwrap();
+    push.send("queued").unwrap();
+    let pull = sock(&ctx, SocketType::Pull);
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    let mut fut = pull.recv_async();
+    let mut cx = TaskContext::from_waker(&waker);
+    assert!(std::pin::Pin::new(&mut fut).poll(&mut cx).is_pending());
+    pull.bind(&ep("c2-own-bind")).unwrap();
+    assert!(
+        count.0.load(Ordering::SeqCst) > 0,
+        "the bind that adopted a pipe with a message did not wake the pending receive"
+    );
+    match std::pin::Pin::new(&mut fut).poll(&mut cx) {
+        Poll::Ready(Ok(m)) => assert_eq!(m, Message::from("queued")),
+        other => panic!("after the wake-up: {other:?}"),
+    }
+}
+
+/// C-2, threaded: a `recv` blocked on another thread returns the message that the same
+/// socket's later `bind` adopts (whichever of the two runs first).
+#[test]
+fn c2_own_bind_unblocks_a_recv_on_another_thread() {
+    common::with_hang_guard(common::HANG, || {
+        let ctx = Context::new();
+        let push = sock(&ctx, SocketType::Push);
+        push.connect(&ep("c2-own-bind-thread")).unwrap();
+        push.send("queued").unwrap();
+        let pull = Arc::new(sock(&ctx, SocketType::Pull));
+        let receiver = {
+            let pull = pull.clone();
+            std::thread::spawn(move || pull.recv())
+        };
+        pull.bind(&ep("c2-own-bind-thread")).unwrap();
+        assert_eq!(receiver.join().unwrap().unwrap(), Message::from("queued"));
+    });
+}

@@ -1,6 +1,10 @@
 //! Fuzz target `ops`: a single-threaded sequence of context and socket operations, run on
 //! the library and on the sequential reference model (`model/reference.rs`, shared with
-//! `tests/reference_ops.rs`); any difference, panic or hang is a finding.
+//! `tests/reference_ops.rs`); any difference, panic or hang is a finding. `Harness::run`
+//! runs each input twice: once as is, and once with the readiness checks after every
+//! operation (`Socket::readable`/`writable`, a zero-timeout `Poller` over all open
+//! sockets, and a pending `recv_async` on each socket that is not readable, which the
+//! operation must wake if it makes the socket readable; SPEC W-1, W-2, A-3).
 #![no_main]
 
 #[path = "../../model/reference.rs"]

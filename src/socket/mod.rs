@@ -765,12 +765,19 @@ impl Socket {
             });
             let owed = self.ctx.registry.bind(&self.ctx.domain, &ep, &binding)?;
             st.emit("bound", &ep.to_string());
+            let adopted = !owed.is_empty();
             for pending in owed {
                 if let Some(mut end) = pending.take() {
                     end.attach(Some(st.info()), self.notify.clone());
                     st.attach(end, None);
                     st.emit("accepted", &ep.to_string());
                 }
+            }
+            if adopted {
+                // Messages queued on the pipes just adopted make this socket readable
+                // (and their windows writable): wake its own waiters, a `recv` blocked
+                // on another thread, a poller or a pending future (SPEC C-2, A-3).
+                self.notify.wake();
             }
             st.bound.push(ep.clone());
             st.last_endpoint = Some(ep);
