@@ -48,6 +48,13 @@ mod wait;
 #[path = "model_api.rs"]
 pub mod __model;
 
+/// The routing-policy checks for the `route` fuzz target (`--cfg fuzzing` builds only).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod route_check {
+    pub use crate::route::check::run;
+}
+
 pub use context::Context;
 pub use endpoint::{Endpoint, EndpointError, MAX_NAME_LEN};
 pub use error::{Error, SendError};

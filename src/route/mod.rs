@@ -8,6 +8,9 @@
 //!   DEALER, REQ).
 //! - [`mtrie`]: subscription tries (PUB/XPUB: pipes per prefix; SUB/XSUB: counts).
 
+/// Exhaustive checks against reference models (tests and the `route` fuzz target).
+#[cfg(any(test, fuzzing))]
+pub(crate) mod check;
 pub(crate) mod fair_queue;
 pub(crate) mod load_balance;
 pub(crate) mod mtrie;
