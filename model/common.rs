@@ -4,26 +4,59 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 /// Runs `f` under loom with the preemption bound from `LOOM_MAX_PREEMPTIONS` (default
 /// `default_bound`; an explicit `LOOM_MAX_PREEMPTIONS` always wins, so CI and users can
 /// raise it), and prints how many executions loom explored.
+///
+/// `INPROC_LOOM_UNBOUNDED=1` removes the bound (every interleaving) from every model that
+/// has not an explicit `LOOM_MAX_PREEMPTIONS`: loom itself has no value of
+/// `LOOM_MAX_PREEMPTIONS` meaning "none" (it parses the variable as a number). Cap such
+/// runs with `LOOM_MAX_DURATION` (seconds) or `LOOM_MAX_PERMUTATIONS` together with a
+/// small `LOOM_CHECKPOINT_INTERVAL` (loom looks at both caps only every that many
+/// executions, 20,000 by default); a capped run prints "CAPPED".
 pub(crate) fn check(default_bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    run(Some(default_bound), f)
+}
+
+/// Runs `f` under loom with no preemption bound: every interleaving of the model's
+/// threads. An explicit `LOOM_MAX_PREEMPTIONS` still wins (to bound a quick local run).
+pub(crate) fn check_exhaustive(f: impl Fn() + Sync + Send + 'static) {
+    run(None, f)
+}
+
+fn run(default_bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
     if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
-        b.preemption_bound = Some(default_bound);
+        let unbounded = std::env::var("INPROC_LOOM_UNBOUNDED").is_ok_and(|v| v == "1");
+        b.preemption_bound = if unbounded { None } else { default_bound };
     }
     let bound = b.preemption_bound;
     // A std counter: outside the model, so it adds no synchronisation.
     let runs = Arc::new(AtomicUsize::new(0));
     let r = runs.clone();
+    let start = Instant::now();
     b.check(move || {
         r.fetch_add(1, Ordering::Relaxed);
         f()
     });
+    let (n, elapsed) = (runs.load(Ordering::Relaxed), start.elapsed());
+    // `Builder::check` returns silently when a cap stops it; it checks the caps before
+    // execution `k * checkpoint_interval`, after `k * checkpoint_interval - 1` runs.
+    let at_checkpoint = (n + 1) % b.checkpoint_interval == 0;
+    let capped = at_checkpoint
+        && (b.max_permutations.is_some_and(|m| n + 1 >= m)
+            || b.max_duration.is_some_and(|d| elapsed >= d));
     eprintln!(
-        "loom: {} executions explored (preemption bound {})",
-        runs.load(Ordering::Relaxed),
-        bound.map_or("none".to_string(), |b| b.to_string())
+        "loom: {} executions explored (preemption bound {}) in {:.1} s{}",
+        n,
+        bound.map_or("none".to_string(), |b| b.to_string()),
+        elapsed.as_secs_f64(),
+        if capped {
+            " CAPPED by LOOM_MAX_DURATION/LOOM_MAX_PERMUTATIONS: not complete"
+        } else {
+            ""
+        }
     );
 }

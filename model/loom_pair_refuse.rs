@@ -1,5 +1,7 @@
 //! A refused PAIR connector blocked in `recv` is woken by the refusal and fails with
 //! `HostUnreachable` (SPEC D-5): the close of the refused end must wake its peer.
+//!
+//! Every interleaving is explored (no preemption bound).
 #![cfg(loom)]
 
 mod common;
@@ -8,7 +10,7 @@ use inproc::{Context, Error, SocketType};
 
 #[test]
 fn refused_connector_blocked_in_recv_is_woken() {
-    common::check(3, || {
+    common::check_exhaustive(|| {
         let ctx = Context::new();
         let x = ctx.socket(SocketType::Pair).unwrap();
         x.bind("inproc://x").unwrap();

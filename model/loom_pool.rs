@@ -16,6 +16,8 @@
 //!
 //! Under the checkers each thread's pool keeps at most one idle buffer per size class,
 //! so the overflow path (freeing a returned buffer) runs too.
+//!
+//! Every interleaving is explored (no preemption bound).
 #![cfg(loom)]
 
 mod common;
@@ -29,7 +31,7 @@ const N: usize = 40;
 
 #[test]
 fn shared_buffer_recycled_once() {
-    common::check(3, || {
+    common::check_exhaustive(|| {
         let owner = thread::spawn(|| {
             let f = Frame::copy_from_slice(&[1; N]);
             assert!(f.is_pooled());
@@ -57,7 +59,7 @@ fn shared_buffer_recycled_once() {
 /// rewrite (a Relaxed fast path in `PoolBuf::drop` is reported as a data race).
 #[test]
 fn owner_reuses_after_reader_dropped_first() {
-    common::check(3, || {
+    common::check_exhaustive(|| {
         let owner = thread::spawn(|| {
             let f = Frame::copy_from_slice(&[1; N]);
             let g = f.clone();
@@ -83,7 +85,7 @@ fn owner_reuses_after_reader_dropped_first() {
 
 #[test]
 fn owner_exit_races_remote_drop() {
-    common::check(3, || {
+    common::check_exhaustive(|| {
         let (tx, rx) = loom::sync::mpsc::channel::<Frame>();
         let owner = thread::spawn(move || {
             let f = Frame::copy_from_slice(&[7; N]);

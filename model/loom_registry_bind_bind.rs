@@ -1,5 +1,7 @@
 //! Two binds of one name racing (SPEC ): exactly one succeeds, the other gets
 //! `AddrInUse`, and the registry ends with the winner bound.
+//!
+//! Every interleaving is explored (no preemption bound).
 #![cfg(loom)]
 
 mod common;
@@ -8,7 +10,7 @@ use inproc::{Context, Error, SocketType};
 
 #[test]
 fn two_binds_exactly_one_wins() {
-    common::check(3, || {
+    common::check_exhaustive(|| {
         let ctx = Context::new();
         let a = ctx.socket(SocketType::Pull).unwrap();
         let b = ctx.socket(SocketType::Pull).unwrap();

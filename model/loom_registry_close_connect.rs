@@ -4,6 +4,8 @@
 //! comes first (the name is free at once, the connect is pending, and the new binder gets
 //! the connection and the message). Never both, never a connection to a closed socket
 //! that a later binder would miss, and the re-bind always succeeds.
+//!
+//! Every interleaving is explored (no preemption bound).
 #![cfg(loom)]
 
 mod common;
@@ -12,7 +14,7 @@ use inproc::{Context, Error, SocketType};
 
 #[test]
 fn close_vs_connect_then_rebind() {
-    common::check(3, || {
+    common::check_exhaustive(|| {
         let ctx = Context::new();
         let old = ctx.socket(SocketType::Pull).unwrap();
         old.bind("inproc://x").unwrap();

@@ -1,5 +1,7 @@
 //! Close of a pending connector racing the bind (SPEC C-2): its queued messages still
 //! arrive, in order, whether the close lands before, during or after the bind.
+//!
+//! Every interleaving is explored (no preemption bound).
 #![cfg(loom)]
 
 mod common;
@@ -8,7 +10,7 @@ use inproc::{Context, SocketType};
 
 #[test]
 fn pending_connector_closes_while_name_is_bound() {
-    common::check(3, || {
+    common::check_exhaustive(|| {
         let ctx = Context::new();
         let push = ctx.socket(SocketType::Push).unwrap();
         push.connect("inproc://x").unwrap();

@@ -4,6 +4,8 @@
 //! it with a Release that the ROUTER's Acquire must see before reading the id's cell (a
 //! loom `UnsafeCell`); the ROUTER, blocked in `recv` until then, must be woken, and must
 //! label the message with "D".
+//!
+//! Every interleaving is explored (no preemption bound).
 #![cfg(loom)]
 
 mod common;
@@ -12,7 +14,7 @@ use inproc::{Context, Message, SocketType};
 
 #[test]
 fn router_learns_a_late_binders_id() {
-    common::check(3, || {
+    common::check_exhaustive(|| {
         let ctx = Context::new();
         let router = ctx.socket(SocketType::Router).unwrap();
         router.connect("inproc://x").unwrap();
