@@ -47,9 +47,16 @@ while read -r patch suite tests; do
         miri)
             # 16 schedules: whether a too-early free is hit depends on the interleaving.
             env=(CARGO_TARGET_DIR="$target/miri" MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-permissive-provenance -Zmiri-many-seeds=0..16")
-            cargo=(cargo +nightly miri); mode=(--lib); targets=($tests); build_targets=() ;;
+            # Several name filters: libtest takes any number after `--` (cargo only one).
+            cargo=(cargo +nightly miri); mode=(--lib); targets=(-- $tests); build_targets=() ;;
         *) echo "FAIL   $patch: unknown suite $suite"; problems+=("$patch (bad LIST line)"); continue ;;
     esac
+    if [ "$suite" = miri ]; then
+        # cargo-miri's test "binary" records the directory it was built in and Miri
+        # compiles the crate from there when the test runs; cargo may call it fresh for a
+        # copy in another scratch directory (an earlier run's), so force a rebuild here.
+        rm -rf "$target"/miri/miri/*/debug/.fingerprint/inproc-*
+    fi
     start=$(date +%s)
     if ! (cd "$copy" && env "${env[@]}" "${cargo[@]}" test --locked "${mode[@]}" "${build_targets[@]}" --no-run) > "$scratch/build.log" 2>&1; then
         echo "FAIL   $patch: the mutant does not build (a build failure proves nothing)"

@@ -182,4 +182,53 @@ mod tests {
             "every retired value is freed when the domain drops"
         );
     }
+
+    /// Several updaters racing each other and two readers (grace periods under
+    /// contention). Every read and every update scans the whole value (`LEN` copies of
+    /// one number), so a value freed too early is likely freed in the middle of a scan:
+    /// UB under Miri, a torn value otherwise. Failed CASes are common here, so a node
+    /// retired before the CAS that unlinks it (seeded bug 35) is retired twice; a read
+    /// that unpins before using the value (seeded bug 19) is caught too. Run under Miri
+    /// with `-Zmiri-many-seeds`: whether a free lands in a scan depends on the schedule.
+    /// The final value counts the updates: each is applied exactly once. (An update that
+    /// pins only after loading `current` is NOT caught by 16 schedules: its window
+    /// is the few steps inside crossbeam's `register`.)
+    #[test]
+    fn concurrent_updaters_and_readers_never_touch_a_freed_value() {
+        const LEN: usize = 64;
+        let live = Arc::new(AtomicUsize::new(0));
+        let (updaters, updates): (u64, u64) = if cfg!(miri) { (3, 10) } else { (4, 2_000) };
+        let uniform = |c: &Counted| c.1.iter().all(|&x| x == c.1[0]);
+        {
+            let domain = Domain::new();
+            let cell = CowCell::new(Counted::new(&live, vec![0; LEN]));
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        for _ in 0..updates {
+                            cell.read(&domain, |c| assert!(uniform(c)));
+                        }
+                    });
+                }
+                for _ in 0..updaters {
+                    s.spawn(|| {
+                        for _ in 0..updates {
+                            let _ = cell.update(&domain, |c| {
+                                assert!(uniform(c));
+                                Ok::<_, ()>((Counted::new(&live, vec![c.1[0] + 1; LEN]), ()))
+                            });
+                        }
+                    });
+                }
+            });
+            assert_eq!(cell.read(&domain, |c| c.1[0]), updaters * updates);
+            drop(cell);
+            drop(domain);
+        }
+        assert_eq!(
+            live.load(Ordering::SeqCst),
+            0,
+            "every retired value is freed when the domain drops"
+        );
+    }
 }

@@ -1,7 +1,10 @@
 """Regenerates model/mutants/*.patch and LIST from the (file, original, mutated, suite)
 table below: each entry's original text must occur exactly once in the current source.
 Run it after changing code that a seeded bug targets; model/mutants.sh then checks that
-every patch still applies and is caught."""
+every patch still applies and is caught.
+
+usage: generate.py [substring ...]   rebuild only the patches whose name contains one of
+the substrings (LIST is always rewritten whole); with none, every patch."""
 import subprocess, sys
 import os
 ROOT=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -67,7 +70,7 @@ muts = [
   "            Some(Entry::Pending(list)) => list.iter().rev().cloned().collect(),\n            None => Vec::new(),",
   "unit reference_ops connect"),
  ("16-round-robin-cursor-not-advanced", "src/route/load_balance.rs",
-  "                Ok(()) => {\n                    self.next = i + 1;\n                    return Ok(id);",
+  "                Ok(()) => {\n                    self.advance_past(i);\n                    return Ok(id);",
   "                Ok(()) => {\n                    return Ok(id);",
   "unit reference_ops"),
  ("17-conflate-writer-ignores-sleeping-reader", "src/pipe/latest.rs",
@@ -134,6 +137,22 @@ muts = [
   "        let p = self.published.0.load(Ordering::Acquire) >> 1;\n        if p == r.read {",
   "        let p = self.published.0.load(Ordering::Relaxed) >> 1;\n        if p == r.read {",
   "loom loom_pipe_multipart loom_registry_bind_connect"),
+ ("33-recv-no-reread-after-peer-closed", "src/pipe/mod.rs",
+  "        self.read_once(true).ok_or(RecvFail::PeerGone)\n    }",
+  "        Err(RecvFail::PeerGone)\n    }",
+  "loom loom_recv_close"),
+ ("34-watch-keeps-old-waker", "src/wait.rs",
+  "                if !w.will_wake(waker) {\n                    w.clone_from(waker);",
+  "                if w.will_wake(waker) {\n                    w.clone_from(waker);",
+  "unit async_rewake"),
+ ("35-snapshot-retired-before-cas", "src/cow.rs",
+  "            match self\n                .current\n                .compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire)\n            {\n                Ok(_) => {\n                    // SAFETY: `cur` came from `Box::into_raw`, our CAS unlinked it, and\n                    // only the thread whose CAS unlinks a node retires it.\n                    unsafe { guard.defer_destroy(cur) };\n                    return Ok(result);\n                }",
+  "            // SAFETY: (wrong) retired before the CAS that unlinks it.\n            unsafe { guard.defer_destroy(cur) };\n            match self\n                .current\n                .compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire)\n            {\n                Ok(_) => {\n                    return Ok(result);\n                }",
+  "miri cow::tests registry::tests"),
+ ("36-fair-queue-drop-keeps-cursor", "src/route/fair_queue.rs",
+  "                Err(RecvFail::PeerGone) => {\n                    self.drop_at(i);\n                    pipes.remove(id);",
+  "                Err(RecvFail::PeerGone) => {\n                    self.order.remove(i);\n                    pipes.remove(id);",
+  "unit reference_ops fair_queue_readiness"),
 ]
 # Each patch is the diff from the file as it is now (uncommitted edits included) to its
 # mutant, so it applies to the working tree that model/mutants.sh copies: the current
@@ -145,7 +164,11 @@ index=f'{scratch}/index'
 shutil.copy(real_index,index)
 genv=dict(os.environ,GIT_INDEX_FILE=index)
 listing=[]
+only=sys.argv[1:]
 for name, path, a, b, suite in muts:
+    listing.append(f"{name}.patch {suite}")
+    if only and not any(o in name for o in only):
+        continue
     full=f'{ROOT}/{path}'
     s=open(full).read()
     n=s.count(a)
@@ -155,7 +178,6 @@ for name, path, a, b, suite in muts:
     d=subprocess.run(['git','diff','--',path],cwd=ROOT,env=genv,capture_output=True,text=True).stdout
     open(full,'w').write(s)
     open(f'{ROOT}/model/mutants/{name}.patch','w').write(d)
-    listing.append(f"{name}.patch {suite}")
 open(f'{ROOT}/model/mutants/LIST','w').write("# patch  suite  test targets (the suite must fail with the patch applied)\n"+"\n".join(listing)+"\n")
 shutil.rmtree(scratch)
 print(len(muts),"patches")
