@@ -44,6 +44,8 @@ while read -r patch suite tests; do
         loom) env=(RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$target/loom" LOOM_MAX_PREEMPTIONS=3); mode=(--release) ;;
         shuttle) env=(RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR="$target/shuttle" SHUTTLE_ITERS=2000); mode=(--release) ;;
         unit) env=(CARGO_TARGET_DIR="$target/unit"); mode=() ;;
+        # The library's own unit tests, by name filter (several after `--`).
+        lib) env=(CARGO_TARGET_DIR="$target/unit"); mode=(--lib); targets=(-- $tests); build_targets=() ;;
         miri)
             # 16 schedules: whether a too-early free is hit depends on the interleaving.
             env=(CARGO_TARGET_DIR="$target/miri" MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-permissive-provenance -Zmiri-many-seeds=0..16")

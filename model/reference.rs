@@ -480,12 +480,40 @@ impl Model {
         }
     }
 
+    /// Of the connector ends `ends`, those still waiting for their name on which
+    /// nothing was written are taken off the name's waiting list (and a name nobody
+    /// waits on any more goes): an abandoned connector leaves nothing behind (SPEC C-8).
+    fn withdraw_unsent(&mut self, ends: &[End]) {
+        for &(c, side) in ends {
+            if side != 0 || self.conns[c].dirs[0].written != 0 {
+                continue;
+            }
+            let mut emptied = None;
+            for (name, n) in self.names.iter_mut() {
+                if let Name::Pending(list) = n {
+                    if let Some(i) = list.iter().position(|&x| x == c) {
+                        list.remove(i);
+                        if list.is_empty() {
+                            emptied = Some(name.clone());
+                        }
+                        break;
+                    }
+                }
+            }
+            if let Some(name) = emptied {
+                self.names.remove(&name);
+            }
+        }
+    }
+
     fn close(&mut self, s: SockId) {
         for end in self.socks[s].pipes.clone() {
             self.note_leaving(end);
         }
         self.names
             .retain(|_, n| !matches!(n, Name::Bound { sock, .. } if *sock == s));
+        let connected: Vec<End> = self.socks[s].connects.iter().map(|&(_, e)| e).collect();
+        self.withdraw_unsent(&connected);
         for c in std::mem::take(&mut self.socks[s].inbox) {
             self.close_end((c, 1));
         }
@@ -587,6 +615,7 @@ impl Model {
             return Err(Error::NoSuchEndpoint);
         }
         self.socks[s].connects.retain(|(e, _)| e != &ep);
+        self.withdraw_unsent(&ends);
         for end in ends {
             if self.socks[s].pipes.contains(&end) {
                 self.note_leaving(end);

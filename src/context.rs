@@ -1,7 +1,8 @@
 //! `Context`: the registry of endpoint names, the live sockets, and shutdown.
 
-use crate::cow::CowCell;
+use crate::cow::{CowCell, Version};
 use crate::error::Error;
+use crate::pmap::PMap;
 use crate::reclaim::Domain;
 use crate::registry::{Registry, SocketId};
 use crate::socket::{Socket, SocketType};
@@ -37,8 +38,8 @@ pub(crate) struct ContextInner {
     /// Endpoint names.
     pub(crate) registry: Registry,
     /// Live sockets and their `Notify`, so that shutdown can wake them. Updated by socket
-    /// creation and close.
-    sockets: CowCell<Vec<(SocketId, Arc<Notify>)>>,
+    /// creation and close: a persistent map, so each update copies O(log n) (SPEC 10).
+    sockets: CowCell<SocketSet>,
     /// Set once by `shutdown`; checked by every socket call.
     terminated: AtomicBool,
     /// Source of socket ids.
@@ -53,7 +54,7 @@ impl Context {
         Context {
             inner: Arc::new(ContextInner {
                 registry: Registry::new(),
-                sockets: CowCell::new(Vec::new()),
+                sockets: CowCell::new(SocketSet(PMap::new())),
                 terminated: AtomicBool::new(false),
                 next_id: AtomicU64::new(1),
                 domain: Domain::new(),
@@ -94,7 +95,7 @@ impl Context {
         // `prepare`-then-check order of every waiting call.
         self.inner.terminated.store(true, Ordering::SeqCst);
         let notifies = self.inner.sockets.read(&self.inner.domain, |v| {
-            v.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>()
+            v.0.values().cloned().collect::<Vec<_>>()
         });
         for n in notifies {
             n.wake();
@@ -118,6 +119,19 @@ impl Default for Context {
     }
 }
 
+/// The live sockets of a context and their event counts: one version of a persistent
+/// map (`crate::pmap`), so creating or closing a socket costs O(log n).
+#[derive(Debug)]
+struct SocketSet(PMap<SocketId, Arc<Notify>>);
+
+impl Version for SocketSet {
+    fn finalize(&mut self) {
+        // SAFETY: called by the cell's drop on its last version: older versions were all
+        // retired, and nothing reads this one any more.
+        unsafe { self.0.free_all() };
+    }
+}
+
 impl ContextInner {
     /// A fresh id, unique within this context (sockets, and watchers of their `Notify`).
     pub(crate) fn fresh_id(&self) -> u64 {
@@ -131,18 +145,20 @@ impl ContextInner {
     }
 
     fn add_socket(&self, id: SocketId, notify: Arc<Notify>) {
-        let _ = self.sockets.update(&self.domain, |v| {
-            let mut next = v.clone();
-            next.push((id, notify.clone()));
-            Ok::<_, ()>((next, ()))
+        let _ = self.sockets.update(&self.domain, |v, txn| {
+            let mut next = v.0.edit(txn);
+            next.insert(txn, id, notify.clone());
+            Ok::<_, ()>((SocketSet(next), ()))
         });
     }
 
     pub(crate) fn remove_socket(&self, id: SocketId) {
-        let _ = self.sockets.update(&self.domain, |v| {
-            let mut next = v.clone();
-            next.retain(|(i, _)| *i != id);
-            Ok::<_, ()>((next, ()))
+        let _ = self.sockets.update(&self.domain, |v, txn| {
+            let mut next = v.0.edit(txn);
+            if !next.remove(txn, &id) {
+                return Err(()); // Not there: `txn` copied nothing.
+            }
+            Ok((SocketSet(next), ()))
         });
     }
 }

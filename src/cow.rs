@@ -9,10 +9,18 @@
 //! the outcome of some sequential order. The replaced value is retired through
 //! [`crate::reclaim`], never freed while a pinned reader may still hold it.
 //!
+//! A value may share structure with the value it came from (persistent maps,
+//! `crate::pmap`): the update function then builds it inside a [`Txn`], which records
+//! what it allocated and what it replaced. After a successful CAS the replaced parts are
+//! retired with the old value; after a failed one the allocated parts are freed. Such a
+//! value frees nothing when dropped (the old value's shared parts live on in the new
+//! one); the cell's own drop calls [`Version::finalize`] on the last value instead.
+//!
 //! The value lives in a `sync::UnsafeCell` so that loom checks that every read is
 //! ordered after the write that published it (VERIFY.md §3: loom does not track plain
 //! memory behind a `Box`).
 
+pub(crate) use crate::pmap::Txn;
 use crate::reclaim::Domain;
 use crate::sync::atomic::{AtomicPtr, Ordering};
 use crate::sync::{Tracked, UnsafeCell};
@@ -26,13 +34,22 @@ struct Node<T> {
 }
 
 /// A lock-free, copy-on-write cell. See the module docs.
-pub(crate) struct CowCell<T> {
+pub(crate) struct CowCell<T: Version> {
     /// The current version. Replaced only by the CAS in [`CowCell::update`]; the node it
     /// points to is owned by the cell until retired.
     current: AtomicPtr<Node<T>>,
 }
 
-impl<T: Send + Sync + 'static> CowCell<T> {
+/// A value kept in a [`CowCell`].
+pub(crate) trait Version: Send + Sync + 'static {
+    /// Frees what the last value owns beyond its own drop: called once, by the cell's
+    /// drop, on the current value (values sharing structure free nothing in `drop`, so
+    /// that a retired value leaves the parts it shares with its successor alone).
+    /// Nothing else reads the value during or after the call.
+    fn finalize(&mut self) {}
+}
+
+impl<T: Version> CowCell<T> {
     pub(crate) fn new(value: T) -> Self {
         let node = Box::into_raw(Box::new(Node {
             value: UnsafeCell::new(value),
@@ -46,6 +63,7 @@ impl<T: Send + Sync + 'static> CowCell<T> {
     /// Runs `f` on the current value.
     pub(crate) fn read<R>(&self, domain: &Domain, f: impl FnOnce(&T) -> R) -> R {
         let _guard = domain.pin();
+        crate::reclaim::assert_pinned();
         // Acquire: pairs with the Release half of the CAS in `update` that published
         // this node, so its value is fully written before we read it.
         let node = self.current.load(Ordering::Acquire);
@@ -56,24 +74,29 @@ impl<T: Send + Sync + 'static> CowCell<T> {
         node.value.with(|p| f(unsafe { &*p }))
     }
 
-    /// Replaces the value with `f(current)` atomically, retrying on contention.
+    /// Replaces the value with `f(current, txn)` atomically, retrying on contention.
     ///
     /// `f` returns `Ok((new_value, result))` to publish `new_value`, or `Err(e)` to leave
     /// the cell unchanged. `f` may run several times and must have no side effects;
-    /// act on `result` after `update` returns.
+    /// act on `result` after `update` returns. A value that shares structure with
+    /// `current` is built inside `txn` (see the module docs); each run of `f` gets a fresh
+    /// one.
     pub(crate) fn update<R, E>(
         &self,
         domain: &Domain,
-        mut f: impl FnMut(&T) -> Result<(T, R), E>,
+        mut f: impl FnMut(&T, &mut Txn) -> Result<(T, R), E>,
     ) -> Result<R, E> {
         let guard = domain.pin();
+        crate::reclaim::assert_pinned();
         // Acquire: pairs with the Release half of the CAS that published this node.
         let mut cur = self.current.load(Ordering::Acquire);
         loop {
             // SAFETY: `cur` was current while we are pinned (see `read`).
             let node = unsafe { &*cur };
+            // An error drops `txn`, which frees what this run allocated.
+            let mut txn = Txn::default();
             // SAFETY: published values are read-only.
-            let (new_value, result) = node.value.with(|p| f(unsafe { &*p }))?;
+            let (new_value, result) = node.value.with(|p| f(unsafe { &*p }, &mut txn))?;
             let new = Box::into_raw(Box::new(Node {
                 value: UnsafeCell::new(new_value),
                 _tracked: Tracked::new(),
@@ -87,14 +110,18 @@ impl<T: Send + Sync + 'static> CowCell<T> {
                 .compare_exchange(cur, new, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => {
-                    // SAFETY: `cur` came from `Box::into_raw`, our CAS unlinked it, and
-                    // only the thread whose CAS unlinks a node retires it.
-                    unsafe { guard.defer_destroy(cur) };
+                    // `cur` came from `Box::into_raw`, our CAS unlinked it, and only the
+                    // thread whose CAS unlinks a node retires it: with the parts of its
+                    // value that the new value replaced, in one batch.
+                    txn.retire_after_commit(cur);
+                    txn.commit(&guard);
                     return Ok(result);
                 }
                 Err(actual) => {
                     // SAFETY: `new` was never published; we still own it.
                     drop(unsafe { Box::from_raw(new) });
+                    // What this run allocated for it.
+                    txn.abort();
                     cur = actual;
                 }
             }
@@ -102,24 +129,27 @@ impl<T: Send + Sync + 'static> CowCell<T> {
     }
 }
 
-impl<T> Drop for CowCell<T> {
+impl<T: Version> Drop for CowCell<T> {
     fn drop(&mut self) {
         // Relaxed: `&mut self` proves no other thread can touch the cell any more, and the
         // hand-over of `self` to this thread already synchronised with every writer.
         let node = self.current.load(Ordering::Relaxed);
         // SAFETY: `&mut self`: no reader or writer remains, and the current node is owned
         // by the cell (only replaced nodes were handed to the reclaimer).
-        drop(unsafe { Box::from_raw(node) });
+        let node = unsafe { Box::from_raw(node) };
+        // SAFETY: as above: the value is ours alone.
+        node.value.with_mut(|p| unsafe { (*p).finalize() });
+        drop(node);
     }
 }
 
 // SAFETY: the cell hands out `&T` to many threads (needs `T: Sync`) and drops or retires
 // values on whichever thread replaces them (needs `T: Send`).
-unsafe impl<T: Send + Sync> Send for CowCell<T> {}
+unsafe impl<T: Version> Send for CowCell<T> {}
 // SAFETY: as above.
-unsafe impl<T: Send + Sync> Sync for CowCell<T> {}
+unsafe impl<T: Version> Sync for CowCell<T> {}
 
-impl<T> std::fmt::Debug for CowCell<T> {
+impl<T: Version> std::fmt::Debug for CowCell<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CowCell").finish_non_exhaustive()
     }
@@ -140,6 +170,8 @@ mod tests {
             Counted(live.clone(), v)
         }
     }
+
+    impl Version for Counted {}
 
     impl Drop for Counted {
         fn drop(&mut self) {
@@ -167,7 +199,7 @@ mod tests {
                     });
                 }
                 for i in 1..=updates {
-                    let _ = cell.update(&domain, |_| {
+                    let _ = cell.update(&domain, |_, _| {
                         Ok::<_, ()>((Counted::new(&live, vec![i; 8]), ()))
                     });
                 }
@@ -213,7 +245,7 @@ mod tests {
                 for _ in 0..updaters {
                     s.spawn(|| {
                         for _ in 0..updates {
-                            let _ = cell.update(&domain, |c| {
+                            let _ = cell.update(&domain, |c, _| {
                                 assert!(uniform(c));
                                 Ok::<_, ()>((Counted::new(&live, vec![c.1[0] + 1; LEN]), ()))
                             });

@@ -32,6 +32,7 @@ mod future;
 mod inbox;
 mod msg;
 mod pipe;
+mod pmap;
 mod poller;
 mod pool;
 mod proxy;

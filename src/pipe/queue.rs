@@ -133,6 +133,11 @@ pub(crate) struct Queue<T> {
     credit: Padded<AtomicUsize>,
     /// A finished chunk the reader passes back for reuse (null if none).
     spare: AtomicPtr<Chunk<T>>,
+    /// The first chunk, allocated by the writer's first write, so a pipe that never
+    /// carries anything holds no chunk (null until then). Written once, by the writer,
+    /// before it publishes position 0; read by the reader only after it claimed that
+    /// position (so after the write, through `published`), and by `drop`.
+    first: UnsafeCell<*mut Chunk<T>>,
     /// Touched only by the writer.
     writer: Padded<UnsafeCell<WriterState<T>>>,
     /// Touched only by the reader.
@@ -148,18 +153,18 @@ unsafe impl<T: Send> Sync for Queue<T> {}
 
 impl<T> Queue<T> {
     pub(crate) fn new() -> Self {
-        let chunk = Chunk::alloc();
         Queue {
             published: Padded(AtomicUsize::new(0)),
             credit: Padded(AtomicUsize::new(0)),
             spare: AtomicPtr::new(std::ptr::null_mut()),
+            first: UnsafeCell::new(std::ptr::null_mut()),
             writer: Padded(UnsafeCell::new(WriterState {
-                back: chunk,
+                back: std::ptr::null_mut(),
                 written: 0,
                 seen_read: 0,
             })),
             reader: Padded(UnsafeCell::new(ReaderState {
-                front: chunk,
+                front: std::ptr::null_mut(),
                 read: 0,
                 claimed: 0,
                 credited: 0,
@@ -237,6 +242,14 @@ impl<T> Queue<T> {
         // SAFETY: writer side, per the caller's contract.
         self.writer.0.with_mut(|w| unsafe {
             let w = &mut *w;
+            if w.back.is_null() {
+                // The first write: the queue gets its first chunk.
+                let chunk = Chunk::alloc();
+                // SAFETY: written once, here, before the publication of position 0
+                // below, which the reader observes before it reads `first`.
+                self.first.with_mut(|f| *f = chunk);
+                w.back = chunk;
+            }
             let index = w.written % CHUNK_SIZE;
             // SAFETY: `back` is live (chunks are freed only by the reader after it has
             // passed them, and the writer never looks back); slot `index` is not yet
@@ -305,6 +318,11 @@ impl<T> Queue<T> {
             if r.read == r.claimed && !self.claim(r, arm) {
                 let credit = self.return_credit(r);
                 return (None, credit);
+            }
+            if r.front.is_null() {
+                // SAFETY: we claimed position 0, which the writer published after it
+                // wrote `first` (our Acquire in `claim`/`look` saw that publication).
+                r.front = self.first.with(|f| *f);
             }
             let index = r.read % CHUNK_SIZE;
             // SAFETY: position `read` is claimed (published by the writer's Release,
@@ -429,12 +447,15 @@ pub(crate) fn lwm(window: usize) -> usize {
 impl<T> Drop for Queue<T> {
     fn drop(&mut self) {
         // `&mut self`: both sides are gone; every position in `read..written` holds an
-        // initialised item, and the chunk chain runs from `front` to `back`.
+        // initialised item, and the chunk chain runs from `front` (or `first`, if the
+        // reader never read) to `back` (null if nothing was ever written).
+        // SAFETY: exclusive access (see above).
+        let first = self.first.with(|f| unsafe { *f });
         self.reader.0.with_mut(|r| {
             self.writer.0.with_mut(|w| {
                 // SAFETY: exclusive access (see above).
                 let (r, w) = unsafe { (&mut *r, &*w) };
-                let mut chunk = r.front;
+                let mut chunk = if r.front.is_null() { first } else { r.front };
                 let mut pos = r.read;
                 while pos != w.written {
                     let index = pos % CHUNK_SIZE;
@@ -452,8 +473,10 @@ impl<T> Drop for Queue<T> {
                     }
                 }
                 debug_assert_eq!(chunk, w.back);
-                // SAFETY: the back chunk holds no initialised slots now; owned by us.
-                drop(unsafe { Box::from_raw(chunk) });
+                if !chunk.is_null() {
+                    // SAFETY: the back chunk holds no initialised slots now; owned by us.
+                    drop(unsafe { Box::from_raw(chunk) });
+                }
             })
         });
         // Relaxed: exclusive access.

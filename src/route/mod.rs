@@ -55,6 +55,11 @@ impl PipeSet {
         self.drops.count(reason);
     }
 
+    /// Counts `n` messages dropped for `reason`.
+    pub(crate) fn count_drops(&mut self, reason: DropReason, n: u64) {
+        self.drops.count_n(reason, n);
+    }
+
     pub(crate) fn insert(&mut self, end: PipeEnd) -> PipeId {
         self.live += 1;
         if let Some(index) = self.free.pop() {

@@ -39,7 +39,7 @@ use crate::error::{Error, SendError};
 use crate::inbox::Inbox;
 use crate::msg::Message;
 use crate::pipe::{self, EndInfo, Hwm, PipeEnd};
-use crate::registry::{Binding, Pending, SocketId};
+use crate::registry::{Binding, Pending, SocketId, Ticket};
 use crate::route::{PipeId, PipeSet};
 use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::sync::{Arc, UNARMED_ATTEMPTS, UnsafeCell, spin_loop};
@@ -322,6 +322,14 @@ pub(crate) struct State {
     bound: Vec<Endpoint>,
     /// Pipes this socket made by connecting, with the endpoint (for `disconnect`).
     connects: Vec<(Endpoint, PipeId)>,
+    /// Pipes this socket made by connecting to a name nobody had bound, with where the
+    /// binder's end waits in the registry: let go at close or disconnect by the linger
+    /// rules (`State::let_go_waiting`, SPEC C-8, C-9).
+    waiting: Vec<(Ticket, PipeId)>,
+    /// ZMQ_LINGER for connections still waiting for their name when this socket closes
+    /// or disconnects them: `None` keeps their messages until a bind takes them (the
+    /// default, libzmq's infinite linger), zero drops them, a duration lets them expire.
+    linger: Option<Duration>,
     last_endpoint: Option<Endpoint>,
     /// A message taken by a readiness check (`Socket::readable`), returned by the next
     /// receive before anything else.
@@ -393,18 +401,60 @@ impl State {
         }
     }
 
-    /// Adopts a pipe end, or refuses it if the pattern will not take it.
-    fn attach(&mut self, end: PipeEnd, origin: Option<Endpoint>) {
+    /// Adopts a pipe end, or refuses it if the pattern will not take it. Returns its id
+    /// if adopted.
+    fn attach(&mut self, end: PipeEnd, origin: Option<Endpoint>) -> Option<PipeId> {
         let id = self.pipes.insert(end);
         if !self.pattern.attach(&mut self.pipes, id) {
             if let Some(end) = self.pipes.remove(id) {
                 end.refuse();
             }
-            return;
+            return None;
         }
         if let Some(ep) = origin {
             self.connects.push((ep, id));
         }
+        Some(id)
+    }
+
+    /// Lets go of the waiting connections among `ids` (all of them when `None`). One
+    /// that is still waiting for its name is withdrawn from the registry if nothing was
+    /// sent on it, so an abandoned connector leaves nothing behind (C-8). One that
+    /// carries messages follows ZMQ_LINGER (C-9): kept until a binder takes it (no
+    /// linger set), withdrawn now with its messages counted as dropped (zero), or
+    /// marked to expire (a duration). A connection a binder already took is not
+    /// touched: it has a reader, and sees ours close.
+    fn let_go_waiting(&mut self, ctx: &ContextInner, ids: Option<&[PipeId]>) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let mut keep = Vec::new();
+        for (ticket, id) in std::mem::take(&mut self.waiting) {
+            if ids.is_some_and(|ids| !ids.contains(&id)) {
+                keep.push((ticket, id));
+                continue;
+            }
+            // Nothing was read from a pipe still waiting, so what was sent is queued.
+            let queued = self.pipes.get_mut(id).map_or(0, |end| end.queued_out());
+            match self.linger {
+                _ if queued == 0 => {
+                    let _ = ctx.registry.withdraw(&ctx.domain, &ticket);
+                }
+                Some(d) if d.is_zero() => {
+                    let withdrawn = ctx.registry.withdraw(&ctx.domain, &ticket);
+                    let dropped = if withdrawn { queued as u64 } else { 0 };
+                    self.pipes.count_drops(DropReason::Linger, dropped);
+                }
+                Some(d) => {
+                    // A linger too long to represent is as good as infinite.
+                    if let Some(at) = Instant::now().checked_add(d) {
+                        ticket.pending().expire_at(at);
+                    }
+                }
+                None => {}
+            }
+        }
+        self.waiting = keep;
     }
 }
 
@@ -497,6 +547,8 @@ impl Socket {
                 pattern,
                 bound: Vec::new(),
                 connects: Vec::new(),
+                waiting: Vec::new(),
+                linger: None,
                 last_endpoint: None,
                 stash: None,
                 sent: 0,
@@ -766,9 +818,20 @@ impl Socket {
             let owed = self.ctx.registry.bind(&self.ctx.domain, &ep, &binding)?;
             st.emit("bound", &ep.to_string());
             let adopted = !owed.is_empty();
+            let now = Instant::now();
             for pending in owed {
                 if let Some(mut end) = pending.take() {
                     end.attach(Some(st.info()), self.notify.clone());
+                    if pending.expired(now) {
+                        // Its connector closed with a linger that ran out (C-9): the
+                        // messages are dropped, counted here.
+                        let mut dropped = 0;
+                        while end.recv().is_ok() {
+                            dropped += 1;
+                        }
+                        st.pipes.count_drops(DropReason::Linger, dropped);
+                        continue;
+                    }
                     st.attach(end, None);
                     st.emit("accepted", &ep.to_string());
                 }
@@ -799,6 +862,7 @@ impl Socket {
             st.pattern.can_connect(&mut st.pipes)?;
             let domain = &self.ctx.domain;
             let conflate = st.conflate && self.ty.conflates();
+            let mut ticket = None;
             let end = loop {
                 if let Some(binding) = self.ctx.registry.lookup(domain, &ep) {
                     let binder = EndInfo {
@@ -819,12 +883,18 @@ impl Socket {
                 let (mine, theirs) = pipe::pair(st.info(), self.notify.clone(), conflate, None);
                 let pending = Arc::new(Pending::new(theirs));
                 match self.ctx.registry.pend(domain, &ep, &pending) {
-                    Ok(()) => break mine,
+                    Ok(t) => {
+                        ticket = Some(t);
+                        break mine;
+                    }
                     // A bind won the race: look again (the pending pipe is dropped unused).
                     Err(_found) => continue,
                 }
             };
-            st.attach(end, Some(ep.clone()));
+            let id = st.attach(end, Some(ep.clone()));
+            if let (Some(ticket), Some(id)) = (ticket, id) {
+                st.waiting.push((ticket, id));
+            }
             st.emit("connected", &ep.to_string());
             st.last_endpoint = Some(ep);
             Ok(())
@@ -868,6 +938,7 @@ impl Socket {
                 return Err(Error::NoSuchEndpoint);
             }
             st.connects.retain(|(e, _)| e != &ep);
+            st.let_go_waiting(&self.ctx, Some(&ids));
             st.emit("disconnected", &ep.to_string());
             for id in ids {
                 if st.pipes.get_mut(id).is_some() {
@@ -1006,6 +1077,46 @@ impl Socket {
                 .store(encode_timeout(timeout), Ordering::Relaxed);
             Ok(())
         })
+    }
+
+    /// Sets ZMQ_LINGER: what happens, when this socket closes (or disconnects), to
+    /// messages it sent on connections whose name nobody has bound yet. `None` (the
+    /// default, as libzmq's -1): they are kept until a socket binds the name and then
+    /// delivered. `Some(Duration::ZERO)`: they are dropped at the close, counted in
+    /// [`Stats::dropped`] (`linger`) and reported to the monitor. `Some(d)`: they are
+    /// delivered if a bind comes within `d`, else dropped (counted by the socket whose
+    /// bind finds them expired). Connections on which nothing was sent are always taken
+    /// back at close, whatever the linger: they leave nothing behind. Messages on
+    /// connections whose peer is there are never affected: their peer reads them.
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
+    /// use std::time::Duration;
+    /// use inproc::{Context, SocketType};
+    /// let ctx = Context::new();
+    /// let push = ctx.socket(SocketType::Push)?;
+    /// push.set_linger(Some(Duration::ZERO))?;
+    /// push.connect("inproc://not-yet")?;
+    /// push.send("lost")?;
+    /// drop(push); // nobody bound the name: the message is dropped now
+    /// let pull = ctx.socket(SocketType::Pull)?;
+    /// pull.bind("inproc://not-yet")?;
+    /// assert!(pull.try_recv().is_err());
+    /// # Ok::<(), inproc::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Terminated`].
+    pub fn set_linger(&self, linger: Option<Duration>) -> Result<(), Error> {
+        self.op(|st| {
+            st.linger = linger;
+            Ok(())
+        })
+    }
+
+    /// The ZMQ_LINGER set by [`Socket::set_linger`] (`None`: keep until bound).
+    pub fn linger(&self) -> Option<Duration> {
+        self.with_state(|st| st.linger)
     }
 
     /// Sets how long [`Socket::recv`] waits (ZMQ_RCVTIMEO); see [`Socket::set_send_timeout`].
@@ -1193,9 +1304,22 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
+        let ctx = &self.ctx;
         self.state.with_mut(|st| {
             // SAFETY: `&mut self`: no other thread can be inside the gate.
             let st = unsafe { &mut *st };
+            // Names first (O(k log n) for the k names this socket bound), then the
+            // connections still waiting for a name.
+            ctx.registry.release(&ctx.domain, self.id, &st.bound);
+            let before = st.pipes.drops;
+            st.let_go_waiting(ctx, None);
+            let lingered = st.pipes.drops.linger - before.linger;
+            if lingered > 0 {
+                st.emit(
+                    "dropped",
+                    &format!("{} {lingered}", DropReason::Linger.name()),
+                );
+            }
             if st.monitor.is_some() {
                 let ep = st
                     .last_endpoint
@@ -1205,7 +1329,6 @@ impl Drop for Socket {
                 st.emit("closed", &ep);
             }
         });
-        self.ctx.registry.release_all(&self.ctx.domain, self.id);
         // Pipes handed over but not yet adopted close with the sealed list; adopted ones
         // close when `state` drops right after this.
         drop(self.inbox.seal());

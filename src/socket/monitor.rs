@@ -28,6 +28,10 @@ pub enum DropReason {
     Malformed,
     /// Not the awaited reply: REQ discards messages from other peers and stale ones.
     Unexpected,
+    /// Sent on a connection whose name was never bound before the sender closed (or
+    /// disconnected) and its ZMQ_LINGER ran out: zero linger drops them at the close,
+    /// a finite one when a later bind finds it expired ([`crate::Socket::set_linger`]).
+    Linger,
 }
 
 impl DropReason {
@@ -38,6 +42,7 @@ impl DropReason {
             DropReason::NoRoute => "no-route",
             DropReason::Malformed => "malformed",
             DropReason::Unexpected => "unexpected",
+            DropReason::Linger => "linger",
         }
     }
 }
@@ -53,32 +58,41 @@ pub struct Drops {
     pub malformed: u64,
     /// [`DropReason::Unexpected`].
     pub unexpected: u64,
+    /// [`DropReason::Linger`].
+    pub linger: u64,
 }
 
 impl Drops {
     pub(crate) fn count(&mut self, reason: DropReason) {
+        self.count_n(reason, 1);
+    }
+
+    /// Counts `n` messages dropped for `reason`.
+    pub(crate) fn count_n(&mut self, reason: DropReason, n: u64) {
         let c = match reason {
             DropReason::Hwm => &mut self.hwm,
             DropReason::NoRoute => &mut self.no_route,
             DropReason::Malformed => &mut self.malformed,
             DropReason::Unexpected => &mut self.unexpected,
+            DropReason::Linger => &mut self.linger,
         };
-        *c += 1;
+        *c += n;
     }
 
     /// Per reason, how many more `self` has than `before`.
-    pub(crate) fn since(&self, before: &Drops) -> [(DropReason, u64); 4] {
+    pub(crate) fn since(&self, before: &Drops) -> [(DropReason, u64); 5] {
         [
             (DropReason::Hwm, self.hwm - before.hwm),
             (DropReason::NoRoute, self.no_route - before.no_route),
             (DropReason::Malformed, self.malformed - before.malformed),
             (DropReason::Unexpected, self.unexpected - before.unexpected),
+            (DropReason::Linger, self.linger - before.linger),
         ]
     }
 
     /// All reasons together.
     pub fn total(&self) -> u64 {
-        self.hwm + self.no_route + self.malformed + self.unexpected
+        self.hwm + self.no_route + self.malformed + self.unexpected + self.linger
     }
 }
 

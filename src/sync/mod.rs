@@ -33,6 +33,18 @@ pub(crate) use backend::{
 /// shares with other threads must live behind this module's primitives.
 pub(crate) use std::sync::Arc as WakeArc;
 
+/// The hasher of the persistent maps (`crate::pmap`: registry and socket set). Randomly
+/// keyed in ordinary builds (hash flooding cannot make one name's lookups slow); fixed
+/// under the checkers, which need every execution of a model to do the same thing in
+/// the same order: a map's shape, hence the order in which `Context::shutdown` wakes the
+/// sockets, must not change between executions.
+#[cfg(not(any(loom, shuttle)))]
+pub(crate) type MapHasher = std::collections::hash_map::RandomState;
+/// See the ordinary build's `MapHasher`: SipHash with fixed keys under the checkers.
+#[cfg(any(loom, shuttle))]
+pub(crate) type MapHasher =
+    std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
+
 #[cfg(not(loom))]
 mod std_cell;
 

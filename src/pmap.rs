@@ -1,0 +1,637 @@
+//! `PMap`: a persistent hash map whose versions share structure, with nodes reclaimed
+//! by epochs, not reference counts: a hash array mapped trie after Bagwell's HAMT and
+//! Clojure's `PersistentHashMap`.
+//!
+//! The registry and the context's socket set are each one immutable version behind a
+//! [`CowCell`](crate::cow::CowCell), replaced by compare-and-swap. With a plain map every
+//! update copied the whole map: O(n) per bind, connect or close. Here an update copies
+//! only the nodes on the path to its key (at most `ceil(64 / 5) = 13` nodes of at most
+//! 32 child pointers; about 4 for 10^6 keys) and shares every other node with the
+//! version it came from.
+//!
+//! **Layout.** A node has a 32-bit bitmap and a dense array of children: bit `i` is set
+//! when the child for hash chunk `i` (5 bits of the key's 64-bit hash, low bits first)
+//! exists, and its index in the array is the number of set bits below `i`. A child is a
+//! leaf (one key, or several whose whole 64-bit hashes are equal) or a sub-node. The trie
+//! is kept canonical: a sub-node is never empty and never holds one leaf and nothing
+//! else (a removal that leaves one moves the leaf up), so the shape depends only on the
+//! keys present.
+//!
+//! **Ownership: the newest version owns every node it reaches.** Versions are never
+//! written once published. An update works on a [`Txn`]: it copies each node on its
+//! path (unless the same update already made it: then it edits its own copy), and
+//! records the copies as *fresh* and the originals as *replaced*. If the new version is
+//! published, the replaced nodes (reachable only from older versions now) are retired
+//! through the reclamation domain, so they are freed once no reader can hold them; if
+//! the compare-and-swap fails, the fresh nodes, which nobody else ever saw, are freed at
+//! once. A node is thus retired exactly once, by the update that replaced it (the
+//! reclamation stand-in of the model builds panics on a second retirement). Copying a
+//! node copies its child pointers and touches nothing else: no reference count, no
+//! cache line of a sibling. Dropping a version frees nothing ([`PMap`] has no `Drop`);
+//! the last version is freed as a whole by [`PMap::free_all`] when its cell drops.
+//!
+//! Readers follow raw pointers from a version they loaded while pinned, so everything
+//! they reach is either part of the current version or retired after they pinned: it
+//! outlives their guard. That is the one contract of this module: a `PMap` is only read
+//! through a [`CowCell`](crate::cow::CowCell), which pins.
+
+use std::hash::{BuildHasher, Hash};
+use std::mem::MaybeUninit;
+
+use crate::reclaim::{Guard, Retiree};
+use crate::sync::MapHasher;
+
+/// Bits of the hash consumed per level.
+const BITS: u32 = 5;
+/// Children per node, at most.
+const WIDTH: u32 = 1 << BITS;
+
+/// One version of a persistent hash map; see the module docs. Neither `Clone` nor
+/// `Drop`: a new version is made with [`PMap::edit`] inside an update, and the last one
+/// is freed with [`PMap::free_all`].
+pub(crate) struct PMap<K, V, S = MapHasher> {
+    /// Never null: an empty map has an empty root node.
+    root: *mut Node<K, V>,
+    len: usize,
+    hasher: S,
+}
+
+// SAFETY: a version is a tree of heap nodes holding `K`s and `V`s; sending it sends them
+// (`K, V: Send`), sharing it shares `&K`/`&V` (`K, V: Sync`). Versions are only written
+// before publication (by the one thread building them), then read-only.
+unsafe impl<K: Send + Sync, V: Send + Sync, S: Send> Send for PMap<K, V, S> {}
+// SAFETY: as above (the hasher is only read).
+unsafe impl<K: Send + Sync, V: Send + Sync, S: Sync> Sync for PMap<K, V, S> {}
+
+/// An interior node: a bitmap over 32 hash chunks and the children present, in chunk
+/// order. Every node has room for 32 children, so all nodes are one allocation of one
+/// size (the allocator recycles them without searching), and copying one is a `memcpy`.
+struct Node<K, V> {
+    bitmap: u32,
+    children: Kids<K, V>,
+}
+
+/// Up to 32 children in a fixed array: the first `len` are set.
+struct Kids<K, V> {
+    len: usize,
+    slots: [MaybeUninit<Child<K, V>>; WIDTH as usize],
+}
+
+impl<K, V> Clone for Kids<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K, V> Copy for Kids<K, V> {}
+
+impl<K, V> Kids<K, V> {
+    fn new() -> Self {
+        Kids {
+            len: 0,
+            slots: [MaybeUninit::uninit(); WIDTH as usize],
+        }
+    }
+
+    fn of(children: &[Child<K, V>]) -> Self {
+        let mut k = Kids::new();
+        for (i, c) in children.iter().enumerate() {
+            k.slots[i] = MaybeUninit::new(*c);
+        }
+        k.len = children.len();
+        k
+    }
+
+    /// Inserts `c` at `i`, shifting the rest up (there is room: at most 32 chunks).
+    fn insert(&mut self, i: usize, c: Child<K, V>) {
+        self.slots.copy_within(i..self.len, i + 1);
+        self.slots[i] = MaybeUninit::new(c);
+        self.len += 1;
+    }
+
+    /// Removes the child at `i`, shifting the rest down.
+    fn remove(&mut self, i: usize) {
+        self.slots.copy_within(i + 1..self.len, i);
+        self.len -= 1;
+    }
+}
+
+impl<K, V> std::ops::Deref for Kids<K, V> {
+    type Target = [Child<K, V>];
+    fn deref(&self) -> &[Child<K, V>] {
+        // SAFETY: the first `len` slots are initialised (`new`, `of`, `insert`, `remove`
+        // keep that), and `MaybeUninit<T>` has the layout of `T`.
+        unsafe { std::slice::from_raw_parts(self.slots.as_ptr().cast(), self.len) }
+    }
+}
+
+impl<K, V> std::ops::DerefMut for Kids<K, V> {
+    fn deref_mut(&mut self) -> &mut [Child<K, V>] {
+        // SAFETY: as for `deref`.
+        unsafe { std::slice::from_raw_parts_mut(self.slots.as_mut_ptr().cast(), self.len) }
+    }
+}
+
+/// One child slot of a node: a pointer, owned as the module docs say.
+enum Child<K, V> {
+    /// Keys whose whole hash is the leaf's: one, or more on a full 64-bit collision.
+    Leaf(*mut Leaf<K, V>),
+    /// Keys that share this chunk with others whose hashes differ further on.
+    Node(*mut Node<K, V>),
+}
+
+impl<K, V> Clone for Child<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K, V> Copy for Child<K, V> {}
+
+/// The entries with one full hash value; never empty.
+struct Leaf<K, V> {
+    hash: u64,
+    entries: Vec<(K, V)>,
+}
+
+/// An allocation made or replaced by an update, with the function that frees it.
+type Alloc = Retiree;
+
+/// Frees a `Box<T>` given by address.
+///
+/// # Safety
+/// `addr` came from `Box::<T>::into_raw` and is freed only here, once.
+unsafe fn free_box<T>(addr: usize) {
+    // SAFETY: the caller's contract.
+    drop(unsafe { Box::from_raw(addr as *mut T) });
+}
+
+/// What one update allocated (`fresh`) and what it replaced; see the module docs.
+/// Dropping a `Txn` that was not committed frees the fresh allocations.
+pub(crate) struct Txn {
+    fresh: Vec<Alloc>,
+    replaced: Vec<Alloc>,
+}
+
+impl std::fmt::Debug for Txn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Txn")
+            .field("fresh", &self.fresh.len())
+            .field("replaced", &self.replaced.len())
+            .finish()
+    }
+}
+
+impl Default for Txn {
+    fn default() -> Self {
+        // Room for a few edits of a deep path without regrowing.
+        Txn {
+            fresh: Vec::with_capacity(16),
+            replaced: Vec::with_capacity(16),
+        }
+    }
+}
+
+impl Txn {
+    /// Boxes `value` as a fresh allocation of this update.
+    fn alloc<T>(&mut self, value: T) -> *mut T {
+        let p = Box::into_raw(Box::new(value));
+        self.fresh
+            .push((p as usize, free_box::<T> as unsafe fn(usize)));
+        p
+    }
+
+    /// Did this update allocate `p`?
+    fn is_fresh<T>(&self, p: *mut T) -> bool {
+        self.fresh.iter().any(|a| a.0 == p as usize)
+    }
+
+    /// `p` leaves the version being built: freed now if this update made it (nobody else
+    /// ever saw it), else retired when the update is published.
+    fn replace<T>(&mut self, p: *mut T) {
+        if let Some(i) = self.fresh.iter().position(|a| a.0 == p as usize) {
+            let a = self.fresh.swap_remove(i);
+            // SAFETY: `a` is a fresh allocation of this update, unpublished, and now
+            // out of the version being built and of `fresh`: nothing refers to it.
+            unsafe { (a.1)(a.0) };
+        } else {
+            self.replaced
+                .push((p as usize, free_box::<T> as unsafe fn(usize)));
+        }
+    }
+
+    /// Records `p` (a `Box<T>` unlinked by the caller's publication) to be retired with
+    /// the replaced nodes at [`Txn::commit`]: the `CowCell` passes its old version's box.
+    pub(crate) fn retire_after_commit<T>(&mut self, p: *mut T) {
+        self.replaced
+            .push((p as usize, free_box::<T> as unsafe fn(usize)));
+    }
+
+    /// The new version was published: hands every replaced allocation to the reclaimer
+    /// as one batch (freed once no reader pinned before now remains; one deferred call
+    /// per update keeps the reclaimer's queue short); the fresh ones now belong to the
+    /// published version.
+    pub(crate) fn commit(mut self, guard: &Guard<'_>) {
+        self.fresh.clear();
+        let batch = std::mem::take(&mut self.replaced);
+        // SAFETY: each allocation was reachable from the version this update replaced
+        // and is not reachable from the new one (the update copied or removed it, or it
+        // is the replaced version's own box); only this update replaced it, so it is
+        // retired once. Readers that still hold it pinned before the publication the
+        // caller just made.
+        unsafe { guard.defer_free_all(batch) };
+    }
+
+    /// The version built is the only one (a map being built from nothing, in tests):
+    /// what it replaced is referenced by nobody and freed now.
+    #[cfg(test)]
+    pub(crate) fn commit_unshared(mut self) {
+        self.fresh.clear();
+        for a in self.replaced.drain(..) {
+            // SAFETY: no other version exists, so nothing else refers to `a`.
+            unsafe { (a.1)(a.0) };
+        }
+    }
+
+    /// The new version was not published: frees what the update allocated.
+    pub(crate) fn abort(&mut self) {
+        self.replaced.clear();
+        for a in self.fresh.drain(..) {
+            // SAFETY: fresh allocations were never published; the unpublished version
+            // that referred to them is being discarded by the caller.
+            unsafe { (a.1)(a.0) };
+        }
+    }
+}
+
+impl Drop for Txn {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+/// The chunk of `hash` used at `shift`, as a bit of a node's bitmap.
+fn chunk_bit(hash: u64, shift: u32) -> u32 {
+    1 << ((hash >> shift) as u32 & (WIDTH - 1))
+}
+
+impl<K, V> Node<K, V> {
+    /// Index in `children` of the child for `bit`, present or not.
+    fn index(&self, bit: u32) -> usize {
+        (self.bitmap & (bit - 1)).count_ones() as usize
+    }
+}
+
+impl<K, V> PMap<K, V> {
+    /// An empty map (one empty root node, owned by the caller until published or freed).
+    pub(crate) fn new() -> Self {
+        Self::with_hasher(MapHasher::default())
+    }
+}
+
+impl<K, V, S: Clone> PMap<K, V, S> {
+    /// An empty map hashing with `hasher`.
+    pub(crate) fn with_hasher(hasher: S) -> Self {
+        let root = Box::into_raw(Box::new(Node {
+            bitmap: 0,
+            children: Kids::new(),
+        }));
+        PMap {
+            root,
+            len: 0,
+            hasher,
+        }
+    }
+
+    /// A new version to edit within `_txn`, sharing every node with `self` until an edit
+    /// copies it. The `Txn` borrow is a reminder: edits need it, and the new version is
+    /// only valid together with it (published and committed, or dropped and aborted).
+    pub(crate) fn edit(&self, _txn: &Txn) -> Self {
+        PMap {
+            root: self.root,
+            len: self.len,
+            hasher: self.hasher.clone(),
+        }
+    }
+}
+
+impl<K, V, S> PMap<K, V, S> {
+    /// Number of keys.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Every entry, in no particular order.
+    pub(crate) fn iter(&self) -> Iter<'_, K, V> {
+        // SAFETY: `root` is valid while `self` is reachable (module docs).
+        let root = unsafe { &*self.root };
+        Iter {
+            stack: vec![(root, 0)],
+            leaf: None,
+        }
+    }
+
+    /// Every value, in no particular order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> + '_ {
+        self.iter().map(|(_, v)| v)
+    }
+
+    /// Frees every node and entry of this version (its cell is being dropped, so no
+    /// other version and no reader remains).
+    ///
+    /// # Safety
+    /// No other version shares nodes with this one any more (older versions were all
+    /// retired, and their replaced nodes freed or handed to the reclaimer), and nothing
+    /// reads this version during or after the call.
+    pub(crate) unsafe fn free_all(&mut self) {
+        let mut stack = vec![self.root];
+        while let Some(n) = stack.pop() {
+            // SAFETY: `n` is a node of this version, owned by it alone (the contract),
+            // reached once (a trie), and freed once, here.
+            let node = unsafe { Box::from_raw(n) };
+            for c in node.children.iter() {
+                match *c {
+                    Child::Node(child) => stack.push(child),
+                    // SAFETY: as for nodes.
+                    Child::Leaf(l) => drop(unsafe { Box::from_raw(l) }),
+                }
+            }
+        }
+        self.len = 0;
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
+    /// The value of `key`.
+    pub(crate) fn get(&self, key: &K) -> Option<&V> {
+        self.find(self.hasher.hash_one(key), |k| k == key)
+    }
+
+    /// The value of the key that `probe` stands for: `probe` must hash exactly as that
+    /// key does, and `is` must recognise it (a lookup without building a key).
+    pub(crate) fn get_as<Q: Hash + ?Sized>(
+        &self,
+        probe: &Q,
+        is: impl Fn(&K) -> bool,
+    ) -> Option<&V> {
+        self.find(self.hasher.hash_one(probe), is)
+    }
+
+    /// The value of the key with hash `hash` that `is` recognises.
+    fn find(&self, hash: u64, is: impl Fn(&K) -> bool) -> Option<&V> {
+        // SAFETY: nodes and leaves reached from a version are valid while the version
+        // is reachable by the caller (module docs).
+        let mut node = unsafe { &*self.root };
+        let mut shift = 0;
+        loop {
+            let bit = chunk_bit(hash, shift);
+            if node.bitmap & bit == 0 {
+                return None;
+            }
+            match node.children[node.index(bit)] {
+                Child::Node(n) => {
+                    // SAFETY: as above.
+                    node = unsafe { &*n };
+                    shift += BITS;
+                }
+                Child::Leaf(l) => {
+                    // SAFETY: as above.
+                    let leaf = unsafe { &*l };
+                    if leaf.hash != hash {
+                        return None;
+                    }
+                    return leaf.entries.iter().find(|(k, _)| is(k)).map(|(_, v)| v);
+                }
+            }
+        }
+    }
+
+    /// `node` made editable by this update: itself if the update made it, else a copy
+    /// (child pointers only), with the original recorded as replaced.
+    fn own(txn: &mut Txn, node: *mut Node<K, V>) -> *mut Node<K, V> {
+        if txn.is_fresh(node) {
+            return node;
+        }
+        // SAFETY: `node` belongs to the version being edited, valid during the update.
+        let copy = unsafe {
+            Node {
+                bitmap: (*node).bitmap,
+                children: (*node).children,
+            }
+        };
+        txn.replace(node);
+        txn.alloc(copy)
+    }
+
+    /// Sets `key` to `value` in this version (being built in `txn`); `true` if it
+    /// replaced a value.
+    pub(crate) fn insert(&mut self, txn: &mut Txn, key: K, value: V) -> bool {
+        let hash = self.hasher.hash_one(&key);
+        self.root = Self::own(txn, self.root);
+        let mut node = self.root;
+        let mut shift = 0;
+        loop {
+            // SAFETY: `node` is owned by this update (`own`): no one else sees it.
+            let n = unsafe { &mut *node };
+            let bit = chunk_bit(hash, shift);
+            let i = n.index(bit);
+            if n.bitmap & bit == 0 {
+                let leaf = txn.alloc(Leaf {
+                    hash,
+                    entries: vec![(key, value)],
+                });
+                n.children.insert(i, Child::Leaf(leaf));
+                n.bitmap |= bit;
+                self.len += 1;
+                return false;
+            }
+            match n.children[i] {
+                Child::Node(child) => {
+                    let child = Self::own(txn, child);
+                    n.children[i] = Child::Node(child);
+                    node = child;
+                    shift += BITS;
+                }
+                Child::Leaf(l) => {
+                    // SAFETY: a leaf of the version being edited.
+                    let old = unsafe { &*l };
+                    if old.hash == hash {
+                        let mut entries = old.entries.clone();
+                        let replaced = match entries.iter_mut().find(|(k, _)| *k == key) {
+                            Some(slot) => {
+                                slot.1 = value;
+                                true
+                            }
+                            None => {
+                                entries.push((key, value));
+                                false
+                            }
+                        };
+                        txn.replace(l);
+                        n.children[i] = Child::Leaf(txn.alloc(Leaf { hash, entries }));
+                        if !replaced {
+                            self.len += 1;
+                        }
+                        return replaced;
+                    }
+                    // Two hashes in one slot: a sub-node parts them (at the latest in
+                    // the last chunk, shift 60, since distinct hashes differ in some bit).
+                    let new = txn.alloc(Leaf {
+                        hash,
+                        entries: vec![(key, value)],
+                    });
+                    let below = Self::two(txn, l, old.hash, new, hash, shift + BITS);
+                    n.children[i] = Child::Node(below);
+                    self.len += 1;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// A fresh node (chain) holding leaves `a` and `b`, whose hashes differ, from `shift`.
+    fn two(
+        txn: &mut Txn,
+        a: *mut Leaf<K, V>,
+        hash_a: u64,
+        b: *mut Leaf<K, V>,
+        hash_b: u64,
+        shift: u32,
+    ) -> *mut Node<K, V> {
+        let (bit_a, bit_b) = (chunk_bit(hash_a, shift), chunk_bit(hash_b, shift));
+        let node = if bit_a == bit_b {
+            let below = Self::two(txn, a, hash_a, b, hash_b, shift + BITS);
+            Node {
+                bitmap: bit_a,
+                children: Kids::of(&[Child::Node(below)]),
+            }
+        } else {
+            let children = if bit_a < bit_b {
+                Kids::of(&[Child::Leaf(a), Child::Leaf(b)])
+            } else {
+                Kids::of(&[Child::Leaf(b), Child::Leaf(a)])
+            };
+            Node {
+                bitmap: bit_a | bit_b,
+                children,
+            }
+        };
+        txn.alloc(node)
+    }
+
+    /// Removes `key` from this version (being built in `txn`); `true` if it was there.
+    pub(crate) fn remove(&mut self, txn: &mut Txn, key: &K) -> bool {
+        if self.get(key).is_none() {
+            return false; // Nothing copied.
+        }
+        let hash = self.hasher.hash_one(key);
+        // The path from the root to the leaf, each node owned by this update: at most
+        // one node per 5 bits of the hash.
+        self.root = Self::own(txn, self.root);
+        let mut path =
+            [(std::ptr::null_mut::<Node<K, V>>(), 0usize); 64_usize.div_ceil(BITS as usize)];
+        let mut depth = 0;
+        let mut node = self.root;
+        let mut shift = 0;
+        let leaf = loop {
+            // SAFETY: owned by this update.
+            let n = unsafe { &mut *node };
+            let bit = chunk_bit(hash, shift);
+            let i = n.index(bit);
+            path[depth] = (node, i);
+            depth += 1;
+            match n.children[i] {
+                Child::Node(child) => {
+                    let child = Self::own(txn, child);
+                    n.children[i] = Child::Node(child);
+                    node = child;
+                    shift += BITS;
+                }
+                Child::Leaf(l) => break l,
+            }
+        };
+        // SAFETY: a leaf of the version being edited; `get` found the key in it.
+        let old = unsafe { &*leaf };
+        let rest: Vec<(K, V)> = old
+            .entries
+            .iter()
+            .filter(|(k, _)| k != key)
+            .cloned()
+            .collect();
+        let leaf_hash = old.hash;
+        // `old` is not used past this point: `replace` may free the leaf at once.
+        txn.replace(leaf);
+        let (&(last, i), above) = path[..depth].split_last().expect("the root is on the path");
+        // SAFETY: owned by this update.
+        let n = unsafe { &mut *last };
+        if !rest.is_empty() {
+            n.children[i] = Child::Leaf(txn.alloc(Leaf {
+                hash: leaf_hash,
+                entries: rest,
+            }));
+        } else {
+            n.children.remove(i);
+            n.bitmap &= !chunk_bit(hash, BITS * above.len() as u32);
+            // Canonical form: going up, a sub-node left holding a single leaf gives way
+            // to it (a sub-node held at least two keys, so it is never left empty).
+            let mut child = last;
+            for &(parent, at) in above.iter().rev() {
+                // SAFETY: owned by this update.
+                let only = match unsafe { &*child }.children[..] {
+                    [Child::Leaf(only)] => only,
+                    _ => break,
+                };
+                txn.replace(child);
+                // SAFETY: owned by this update.
+                unsafe { &mut *parent }.children[at] = Child::Leaf(only);
+                child = parent;
+            }
+        }
+        self.len -= 1;
+        true
+    }
+}
+
+/// Iterator over a [`PMap`]'s entries.
+pub(crate) struct Iter<'a, K, V> {
+    /// Nodes still to visit, each with the index of its next child.
+    stack: Vec<(&'a Node<K, V>, usize)>,
+    /// The leaf being walked, and the index of its next entry.
+    leaf: Option<(&'a Leaf<K, V>, usize)>,
+}
+
+impl<'a, K, V> Iterator for Iter<'a, K, V> {
+    type Item = (&'a K, &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some((leaf, i)) = &mut self.leaf {
+                if let Some((k, v)) = leaf.entries.get(*i) {
+                    *i += 1;
+                    return Some((k, v));
+                }
+                self.leaf = None;
+            }
+            let (node, i) = self.stack.last_mut()?;
+            let Some(&child) = node.children.get(*i) else {
+                self.stack.pop();
+                continue;
+            };
+            *i += 1;
+            match child {
+                // SAFETY: nodes reached from a readable version are valid (module docs).
+                Child::Leaf(l) => self.leaf = Some((unsafe { &*l }, 0)),
+                // SAFETY: as above.
+                Child::Node(n) => self.stack.push((unsafe { &*n }, 0)),
+            }
+        }
+    }
+}
+
+impl<K: std::fmt::Debug, V: std::fmt::Debug, S> std::fmt::Debug for PMap<K, V, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(all(test, not(any(loom, shuttle))))]
+mod tests;
