@@ -173,6 +173,14 @@ muts = [
   "                _ if queued == 0 => {\n                    let _ = ctx.registry.withdraw(&ctx.domain, &ticket);\n                }",
   "                _ if queued == 0 => {}",
   "unit linger"),
+ ("42-router-handover-keeps-old-route", "src/socket/router.rs",
+  "        self.routes.insert(id.clone(), pipe);\n",
+  "        self.routes.entry(id.clone()).or_insert(pipe);\n",
+  "lib route::check::router"),
+ ("43-generated-id-skips-only-routable-ids", "src/socket/router.rs",
+  "            if !self.peers.iter().any(in_use) {",
+  "            if !self.routes.contains_key(&id) {",
+  "lib route::check::router"),
 ]
 # Each patch is the diff from the file as it is now (uncommitted edits included) to its
 # mutant, so it applies to the working tree that model/mutants.sh copies: the current

@@ -25,7 +25,7 @@ mod pull;
 mod push;
 mod rep;
 mod req;
-mod router;
+pub(crate) mod router;
 mod xpub;
 mod xsub;
 

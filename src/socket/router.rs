@@ -5,7 +5,8 @@
 //! set it before its connect or bind; inproc carries it in the pipe, not as a frame), or,
 //! if the peer set none, by a generated 5-byte id: `0x00` and a big-endian `u32` counter
 //! that starts at a value derived from the socket id and goes up by one per peer,
-//! skipping values in use. The identity table lives here; pipes know nothing of it.
+//! skipping values in use (the label of a pipe the socket still holds, routable or not).
+//! The identity table lives here; pipes know nothing of it.
 //!
 //! **Pipes whose peer id is not known yet.** A ROUTER that connected to a name nobody has
 //! bound learns the binder's id when it binds (the binder's attach wakes this socket).
@@ -68,7 +69,7 @@ pub(crate) struct Router {
 
 /// The starting value of a ROUTER's generated-id counter: a fixed mix of its socket id
 /// (splitmix64's finaliser), so sockets differ but runs are reproducible.
-fn counter_seed(socket: SocketId) -> u32 {
+pub(crate) fn counter_seed(socket: SocketId) -> u32 {
     let mut z = socket.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -87,15 +88,19 @@ impl Router {
         }
     }
 
-    /// A fresh generated id (`0x00` + big-endian counter) not in use by any route.
-    fn generate_id(&mut self) -> Frame {
+    /// A fresh generated id (`0x00` + big-endian counter) not in use: not the label of a
+    /// pipe this socket still holds, routable or not (a pipe that handed its id over, or
+    /// whose peer has gone, is still read under its label). Entries of pipes that have
+    /// gone do not count, pruned yet or not.
+    fn generate_id(&mut self, pipes: &mut PipeSet) -> Frame {
         loop {
             let n = self.next_generated;
             self.next_generated = n.wrapping_add(1);
             let mut id = [GENERATED_ID_MARK; 5];
             id[1..].copy_from_slice(&n.to_be_bytes());
             let id = Frame::copy_from_slice(&id);
-            if !self.routes.contains_key(&id) {
+            let in_use = |p: &Peer| p.id == id && pipes.get_mut(p.pipe).is_some();
+            if !self.peers.iter().any(in_use) {
                 return id;
             }
         }
@@ -110,7 +115,7 @@ impl Router {
         let id = match end.peer_routing_id() {
             None => return false,
             Some(Some(id)) if !id.is_empty() => Frame::from(id),
-            Some(_) => self.generate_id(),
+            Some(_) => self.generate_id(pipes),
         };
         // Handover on a duplicate: the newcomer takes the route; the old pipe keeps its
         // entry in `peers`, so it stays readable under the same id.
@@ -156,6 +161,24 @@ impl Router {
                 self.routes.remove(&peer.id);
             }
         }
+    }
+
+    /// The whole state, with the route table in a fixed order (a `HashMap` iterates in a
+    /// random one): the implementation's part of the exhaustive check's state key
+    /// (`route::check::router`).
+    #[cfg(any(test, fuzzing))]
+    #[cfg_attr(any(loom, shuttle), allow(dead_code))]
+    pub(crate) fn state_debug(&self) -> String {
+        let mut routes: Vec<String> = self
+            .routes
+            .iter()
+            .map(|(id, pipe)| format!("{id:?}: {pipe:?}"))
+            .collect();
+        routes.sort();
+        format!(
+            "{:?} {:?} {routes:?} {:?} {} {}",
+            self.inbound, self.peers, self.unidentified, self.next_generated, self.mandatory
+        )
     }
 
     /// The outcome of a message that cannot be routed (unknown or gone peer).
@@ -265,8 +288,10 @@ mod tests {
         let mut r = Router::new(1);
         r.next_generated = u32::MAX;
         let taken = Frame::from(&[0, 0xff, 0xff, 0xff, 0xff]);
-        r.routes.insert(taken, pipes.insert(end));
-        let id = r.generate_id();
+        let pipe = pipes.insert(end);
+        r.routes.insert(taken.clone(), pipe);
+        r.peers.push(Peer { pipe, id: taken });
+        let id = r.generate_id(&mut pipes);
         assert_eq!(
             &id[..],
             &[0, 0, 0, 0, 0],

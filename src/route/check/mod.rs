@@ -15,9 +15,12 @@
 //!   (DEALER) against a cursor over attach numbers.
 //! - [`trie`]: `Mtrie` and `TopicCounts` against a set of `(prefix, pipe)` and a multiset
 //!   of prefixes.
+//! - [`router`]: ROUTER's routing ids (`socket::router::Router`: generated ids, handover,
+//!   ids learnt at a later bind, ROUTER_MANDATORY) against a table of labels and routes.
 
 #![cfg_attr(not(test), allow(dead_code))]
 
+pub(crate) mod router;
 pub(crate) mod rr;
 pub(crate) mod trie;
 
