@@ -549,6 +549,10 @@ mod tests {
     /// Every sequence of 6 operations over 2 peers (bound at once or before the bind),
     /// without ROUTER_MANDATORY.
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "thousands of states: Miri runs the regression tests and the pipes' own"
+    )]
     fn router_matches_reference_on_every_sequence() {
         let params = Params {
             peers: 2,
@@ -561,6 +565,10 @@ mod tests {
 
     /// With ROUTER_MANDATORY, 5 operations (enough to fill a peer and block).
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "thousands of states: Miri runs the regression tests and the pipes' own"
+    )]
     fn mandatory_router_matches_reference_on_every_sequence() {
         let params = Params {
             peers: 2,
@@ -574,6 +582,10 @@ mod tests {
     /// Three peers bound at once, 5 operations: a third peer after a handover whose
     /// newcomer left gets a generated id that must skip the old pipe's.
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "thousands of states: Miri runs the regression tests and the pipes' own"
+    )]
     fn three_peers_match_reference_on_every_sequence() {
         let params = Params {
             peers: 3,

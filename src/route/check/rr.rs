@@ -497,18 +497,30 @@ mod tests {
     const PIPES: usize = 4;
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "thousands of states: Miri runs the regression tests and the pipes' own"
+    )]
     fn fair_queue_matches_reference_on_every_sequence() {
         let s = explore_and_report::<RoundRobin>("rr", Params::new(Config::Pull, PIPES), 8);
         assert_eq!(s.max_len, 8);
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "thousands of states: Miri runs the regression tests and the pipes' own"
+    )]
     fn load_balance_matches_reference_on_every_sequence() {
         let s = explore_and_report::<RoundRobin>("rr", Params::new(Config::Push, PIPES), 9);
         assert_eq!(s.max_len, 9);
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "thousands of states: Miri runs the regression tests and the pipes' own"
+    )]
     fn shared_pipes_match_reference_on_every_sequence() {
         let s = explore_and_report::<RoundRobin>("rr", Params::new(Config::Dealer, PIPES), 7);
         assert_eq!(s.max_len, 7);
@@ -517,6 +529,10 @@ mod tests {
     /// Two pipes at a time, deeper: a cursor left stale when the rotation empties shows
     /// only after it refills with two pipes that both hold data (9 operations).
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "thousands of states: Miri runs the regression tests and the pipes' own"
+    )]
     fn two_pipes_match_reference_on_longer_sequences() {
         for (config, len) in [(Config::Pull, 10), (Config::Push, 10), (Config::Dealer, 8)] {
             let s = explore_and_report::<RoundRobin>("rr", Params::new(config, 2), len);

@@ -264,6 +264,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "thousands of states: Miri runs the regression tests and the pipes' own"
+    )]
     fn mtrie_matches_reference_on_every_sequence() {
         let params = MtrieParams {
             pipes: 2,
@@ -284,6 +288,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "thousands of states: Miri runs the regression tests and the pipes' own"
+    )]
     fn topic_counts_match_reference_on_every_sequence() {
         let s = explore_and_report::<CountsModel>("topic counts", 5, 8);
         assert_eq!(s.max_len, 8);
