@@ -380,3 +380,62 @@ fn concurrent_updaters_and_readers_see_whole_versions() {
         "every value freed exactly once"
     );
 }
+
+/// The ownership rule the reclamation relies on, checked after every update of 5,000
+/// (each of 1-4 edits): nothing an update replaced is reachable from the version it
+/// built, and everything it allocated is. A replaced node still reachable would be freed
+/// while a reader can get to it.
+#[test]
+fn replaced_nodes_are_never_reachable_and_fresh_ones_always_are() {
+    fn reach<K, V>(n: *mut Node<K, V>, out: &mut std::collections::HashSet<usize>) {
+        out.insert(n as usize);
+        // SAFETY: test.
+        for c in unsafe { &*n }.children.iter() {
+            match *c {
+                Child::Leaf(l) => {
+                    out.insert(l as usize);
+                }
+                Child::Node(m) => reach(m, out),
+            }
+        }
+    }
+    let mut next = rng(5);
+    let mut m: PMap<u64, u64> = PMap::new();
+    let mut graveyard: Vec<Alloc> = Vec::new();
+    let steps = if cfg!(miri) { 50 } else { 5000u64 };
+    for step in 0..steps {
+        let mut txn = Txn::default();
+        let mut v = m.edit(&txn);
+        for _ in 0..(1 + next() % 4) {
+            let key = next() % 200;
+            if next() % 3 == 0 {
+                v.remove(&mut txn, &key);
+            } else {
+                v.insert(&mut txn, key, step);
+            }
+        }
+        let mut live = std::collections::HashSet::new();
+        reach(v.root, &mut live);
+        for a in &txn.replaced {
+            assert!(
+                !live.contains(&a.0),
+                "step {step}: a replaced node is still reachable"
+            );
+        }
+        for a in &txn.fresh {
+            assert!(
+                live.contains(&a.0),
+                "step {step}: a fresh node is not reachable"
+            );
+        }
+        graveyard.extend(std::mem::take(&mut txn.replaced));
+        txn.fresh.clear();
+        m = v;
+    }
+    for a in graveyard {
+        // SAFETY: test.
+        unsafe { (a.1)(a.0) };
+    }
+    // SAFETY: test.
+    unsafe { m.free_all() };
+}
