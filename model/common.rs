@@ -26,11 +26,27 @@ pub(crate) fn check_exhaustive(f: impl Fn() + Sync + Send + 'static) {
     run(None, f)
 }
 
+/// The bound an exhaustive model gets in a debug build (the bare
+/// `RUSTFLAGS="--cfg loom" cargo test`): the largest exhaustive models take minutes in a
+/// release build and several times that unoptimised, so a debug run bounds them and says
+/// so; `--release` (README, CI) explores every interleaving.
+const DEBUG_BOUND_FOR_EXHAUSTIVE: usize = 3;
+
 fn run(default_bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
     let mut b = loom::model::Builder::new();
     if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
         let unbounded = std::env::var("INPROC_LOOM_UNBOUNDED").is_ok_and(|v| v == "1");
-        b.preemption_bound = if unbounded { None } else { default_bound };
+        b.preemption_bound = if unbounded {
+            None
+        } else if default_bound.is_none() && cfg!(debug_assertions) {
+            eprintln!(
+                "loom: debug build: this exhaustive model runs at preemption bound {DEBUG_BOUND_FOR_EXHAUSTIVE}; \
+                 use --release for every interleaving"
+            );
+            Some(DEBUG_BOUND_FOR_EXHAUSTIVE)
+        } else {
+            default_bound
+        };
     }
     let bound = b.preemption_bound;
     // A std counter: outside the model, so it adds no synchronisation.
