@@ -2,46 +2,24 @@
 //! time, round-robin over pipes that hold data; pipes whose peer has gone and whose data
 //! has all been read are dropped.
 
-use super::{PipeId, PipeSet};
+use super::{PipeId, PipeSet, Rotation};
 use crate::msg::Message;
 use crate::pipe::RecvFail;
 
 /// Round-robin over inbound pipes.
 #[derive(Debug, Default)]
 pub(crate) struct FairQueue {
-    /// Pipes in attach order.
-    order: Vec<PipeId>,
-    /// The cursor: how many pipes of `order` come before it (`0..=order.len()`). The
-    /// pipe to read first is `order[next]`, or `order[0]` when the cursor is past the
-    /// end (so a pipe attached after the last one read comes next, in attach order).
-    /// When a pipe leaves, the cursor stays between the same two neighbours: a pipe
-    /// leaving from before it moves it down by one; any other leaves it where it is, so
-    /// the departed pipe's successor comes next (SPEC D-4).
-    next: usize,
+    /// Pipes in attach order, and whose turn it is.
+    rotation: Rotation,
 }
 
 impl FairQueue {
     pub(crate) fn add(&mut self, id: PipeId) {
-        self.order.push(id);
+        self.rotation.add(id);
     }
 
     pub(crate) fn remove(&mut self, id: PipeId) {
-        if let Some(i) = self.order.iter().position(|&p| p == id) {
-            self.drop_at(i);
-        }
-    }
-
-    /// Removes `order[i]`, keeping the cursor between the same neighbours.
-    fn drop_at(&mut self, i: usize) {
-        self.order.remove(i);
-        if i < self.next {
-            self.next -= 1;
-        }
-    }
-
-    /// Moves the cursor past `order[i]`.
-    fn advance_past(&mut self, i: usize) {
-        self.next = i + 1;
+        self.rotation.remove(id);
     }
 
     /// Receives the next message, starting after the pipe that gave the last one. `None`
@@ -54,28 +32,25 @@ impl FairQueue {
         // found empty in this call, and every other pipe is still to be looked at.
         let mut checked = 0;
         let arm = !pipes.disarmed;
-        while checked < self.order.len() {
-            let i = if self.next < self.order.len() {
-                self.next
-            } else {
-                0
+        while checked < self.rotation.len() {
+            let Some((i, id)) = self.rotation.current() else {
+                break;
             };
-            let id = self.order[i];
             let Some(end) = pipes.get_mut(id) else {
-                self.drop_at(i);
+                self.rotation.drop_at(i);
                 continue;
             };
             match end.recv_with(arm) {
                 Ok(m) => {
-                    self.advance_past(i);
+                    self.rotation.advance_past(i);
                     return Some((id, m));
                 }
                 Err(RecvFail::Empty) => {
                     checked += 1;
-                    self.advance_past(i);
+                    self.rotation.advance_past(i);
                 }
                 Err(RecvFail::PeerGone) => {
-                    self.drop_at(i);
+                    self.rotation.drop_at(i);
                     pipes.remove(id);
                 }
             }

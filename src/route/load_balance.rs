@@ -2,7 +2,7 @@
 //! pipe, round-robin in attach order, skipping pipes whose window is full and dropping
 //! pipes whose peer has gone.
 
-use super::{PipeId, PipeSet};
+use super::{PipeId, PipeSet, Rotation};
 use crate::msg::Message;
 use crate::pipe::{PipeEnd, SendFail};
 
@@ -20,11 +20,8 @@ pub(crate) fn end_writable(end: &mut PipeEnd) -> bool {
 /// Round-robin over outbound pipes.
 #[derive(Debug, Default)]
 pub(crate) struct LoadBalance {
-    /// Pipes in attach order.
-    order: Vec<PipeId>,
-    /// The cursor: how many pipes of `order` come before it (`0..=order.len()`); see
-    /// `FairQueue::next`.
-    next: usize,
+    /// Pipes in attach order, and whose turn it is.
+    rotation: Rotation,
     /// The socket also reads these pipes (DEALER): a pipe whose peer is gone only leaves
     /// the rotation, and the reading side drops it once what the peer sent is read.
     /// Otherwise (PUSH, REQ) it is dropped from the socket at once.
@@ -41,27 +38,11 @@ impl LoadBalance {
     }
 
     pub(crate) fn add(&mut self, id: PipeId) {
-        self.order.push(id);
+        self.rotation.add(id);
     }
 
     pub(crate) fn remove(&mut self, id: PipeId) {
-        if let Some(i) = self.order.iter().position(|&p| p == id) {
-            self.drop_at(i);
-        }
-    }
-
-    /// Removes `order[i]`, keeping the cursor on the same next pipe (as
-    /// `FairQueue::drop_at`).
-    fn drop_at(&mut self, i: usize) {
-        self.order.remove(i);
-        if i < self.next {
-            self.next -= 1;
-        }
-    }
-
-    /// Moves the cursor past `order[i]`.
-    fn advance_past(&mut self, i: usize) {
-        self.next = i + 1;
+        self.rotation.remove(id);
     }
 
     /// Would [`LoadBalance::send`] succeed now (ZMQ_POLLOUT): does some live pipe have
@@ -69,9 +50,9 @@ impl LoadBalance {
     /// returning credit wakes the socket, and with it a poller or task watching it.
     /// Never sends and never drops a pipe.
     pub(crate) fn writable(&self, pipes: &mut PipeSet) -> bool {
-        self.order
+        self.rotation
             .iter()
-            .any(|&id| pipes.get_mut(id).is_some_and(end_writable))
+            .any(|id| pipes.get_mut(id).is_some_and(end_writable))
     }
 
     /// Sends `msg` to the next pipe with room. Gives it back if every pipe is full (each
@@ -86,20 +67,17 @@ impl LoadBalance {
         // Invariant: the `tried` pipes before the cursor (cyclically) were full in this
         // call; every other pipe is still to be tried.
         let mut tried = 0;
-        while tried < self.order.len() {
-            let i = if self.next < self.order.len() {
-                self.next
-            } else {
-                0
+        while tried < self.rotation.len() {
+            let Some((i, id)) = self.rotation.current() else {
+                break;
             };
-            let id = self.order[i];
             let Some(end) = pipes.get_mut(id) else {
-                self.drop_at(i);
+                self.rotation.drop_at(i);
                 continue;
             };
             match end.send(msg) {
                 Ok(()) => {
-                    self.advance_past(i);
+                    self.rotation.advance_past(i);
                     return Ok(id);
                 }
                 Err(SendFail::Full(m)) => {
@@ -109,11 +87,11 @@ impl LoadBalance {
                         continue;
                     }
                     tried += 1;
-                    self.advance_past(i);
+                    self.rotation.advance_past(i);
                 }
                 Err(SendFail::PeerGone(m)) => {
                     msg = m;
-                    self.drop_at(i);
+                    self.rotation.drop_at(i);
                     if !self.shared_with_reader {
                         pipes.remove(id);
                     }

@@ -27,6 +27,68 @@ pub(crate) struct PipeId {
     generation: u32,
 }
 
+/// Pipes in attach order with a round-robin cursor: the shared core of [`fair_queue`]
+/// and [`load_balance`].
+///
+/// The cursor counts the pipes that come before it (`0..=len`). The pipe to try first
+/// is the one at the cursor, or the first when the cursor is past the end (so a pipe
+/// attached after the last one tried comes next, in attach order). When a pipe leaves,
+/// the cursor stays between the same two neighbours: a pipe leaving from before it
+/// moves it down by one; any other leaves it where it is, so the departed pipe's
+/// successor comes next (SPEC D-3, D-4).
+#[derive(Debug, Default)]
+pub(crate) struct Rotation {
+    /// Pipes in attach order.
+    order: Vec<PipeId>,
+    /// The cursor (see the type docs).
+    next: usize,
+}
+
+impl Rotation {
+    pub(crate) fn add(&mut self, id: PipeId) {
+        self.order.push(id);
+    }
+
+    /// Removes `id` if present, keeping the cursor between the same neighbours.
+    pub(crate) fn remove(&mut self, id: PipeId) {
+        if let Some(i) = self.order.iter().position(|&p| p == id) {
+            self.drop_at(i);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The pipes in attach order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = PipeId> + '_ {
+        self.order.iter().copied()
+    }
+
+    /// The pipe to try next, with its index; `None` if there is none.
+    pub(crate) fn current(&self) -> Option<(usize, PipeId)> {
+        let i = if self.next < self.order.len() {
+            self.next
+        } else {
+            0
+        };
+        self.order.get(i).map(|&id| (i, id))
+    }
+
+    /// Removes the pipe at index `i`, keeping the cursor between the same neighbours.
+    pub(crate) fn drop_at(&mut self, i: usize) {
+        self.order.remove(i);
+        if i < self.next {
+            self.next -= 1;
+        }
+    }
+
+    /// Moves the cursor past the pipe at index `i`.
+    pub(crate) fn advance_past(&mut self, i: usize) {
+        self.next = i + 1;
+    }
+}
+
 /// One slab slot.
 #[derive(Debug)]
 struct Slot {
