@@ -14,30 +14,10 @@ mod common;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::task::{Context as TaskContext, Poll, Waker};
 
-use common::{pair_of, pair_with_hwm};
+use common::{counting_waker, pair_of, pair_with_hwm};
 use inproc::{Context, Error, SocketType};
-
-/// Counts its wake-ups.
-#[derive(Default)]
-struct Counter(AtomicUsize);
-
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-fn counting_waker() -> (Arc<Counter>, Waker) {
-    let c = Arc::new(Counter::default());
-    (c.clone(), Waker::from(c))
-}
 
 fn poll_with<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(fut).poll(&mut TaskContext::from_waker(waker))
@@ -56,7 +36,7 @@ fn a3_recv_future_wakes_the_newest_waker() {
     assert!(poll_with(&mut fut, &w2).is_pending());
     push.send("m").unwrap();
     assert!(
-        c2.0.load(Ordering::Relaxed) >= 1,
+        c2.count() >= 1,
         "the waker of the latest poll was not woken (an older one kept?)"
     );
     match poll_with(&mut fut, &w2) {
@@ -89,7 +69,7 @@ fn a3_send_future_wakes_the_newest_waker() {
     assert_eq!(pull.try_recv().unwrap(), "1".into());
     assert_eq!(pull.try_recv().unwrap(), "2".into());
     assert!(
-        c2.0.load(Ordering::Relaxed) >= 1,
+        c2.count() >= 1,
         "the waker of the latest poll was not woken (an older one kept?)"
     );
     assert!(
@@ -114,7 +94,7 @@ fn a3_recv_future_follows_every_waker_change() {
     assert!(poll_with(&mut fut, &w1).is_pending());
     push.send("m").unwrap();
     assert!(
-        c1.0.load(Ordering::Relaxed) >= 1,
+        c1.count() >= 1,
         "the waker of the latest poll was not woken"
     );
     assert!(poll_with(&mut fut, &w1).is_ready());

@@ -323,28 +323,20 @@ fn c7_disconnect_delivers_what_was_sent() {
 #[test]
 fn c2_own_bind_wakes_a_waiting_receive() {
     use std::future::Future;
-    use std::sync::atomic::Ordering;
-    use std::task::{Context as TaskContext, Poll, Wake, Waker};
+    use std::task::{Context as TaskContext, Poll};
 
-    struct Count(AtomicUsize);
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
     let ctx = Context::new();
     let push = sock(&ctx, SocketType::Push);
     push.connect(&ep("c2-own-bind")).unwrap();
     push.send("queued").unwrap();
     let pull = sock(&ctx, SocketType::Pull);
-    let count = Arc::new(Count(AtomicUsize::new(0)));
-    let waker = Waker::from(count.clone());
+    let (count, waker) = common::counting_waker();
     let mut fut = pull.recv_async();
     let mut cx = TaskContext::from_waker(&waker);
     assert!(std::pin::Pin::new(&mut fut).poll(&mut cx).is_pending());
     pull.bind(&ep("c2-own-bind")).unwrap();
     assert!(
-        count.0.load(Ordering::SeqCst) > 0,
+        count.count() > 0,
         "the bind that adopted a pipe with a message did not wake the pending receive"
     );
     match std::pin::Pin::new(&mut fut).poll(&mut cx) {

@@ -11,10 +11,10 @@
 //! x, y, z: y sends two, one is read, idle x closes, and `try_recv` said `WouldBlock`).
 #![cfg(not(any(loom, shuttle)))]
 
+mod common;
+
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use inproc::{Context, Error, Interest, Message, Poller, Socket, SocketType};
@@ -55,16 +55,6 @@ const LEAVES: [Leave; 4] = [
         disconnect: true,
     },
 ];
-
-/// Counts wake-ups.
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 /// The payload of a received message: its last frame (ROUTER prepends the peer id).
 fn payload(m: &Message) -> Vec<u8> {
@@ -166,8 +156,7 @@ fn expect_queued(receiver: &Socket, probe: Probe, want: &str, what: &str) -> Mes
             );
         }
         Probe::Async => {
-            let counter = Arc::new(CountWaker::default());
-            let waker = Waker::from(counter);
+            let (_counter, waker) = common::counting_waker();
             let mut fut = receiver.recv_async();
             match std::pin::Pin::new(&mut fut).poll(&mut TaskContext::from_waker(&waker)) {
                 Poll::Ready(Ok(m)) => {

@@ -178,3 +178,30 @@ pub(crate) fn counted_msg(drops: &Arc<AtomicUsize>, frames: &[&[u8]]) -> Message
 pub(crate) fn dropped(drops: &Arc<AtomicUsize>) -> usize {
     drops.load(Ordering::SeqCst)
 }
+
+/// A waker that counts its wake-ups (no executor needed: poll by hand, then read the
+/// count).
+#[derive(Debug, Default)]
+pub(crate) struct WakeCounter(AtomicUsize);
+
+impl WakeCounter {
+    /// Wake-ups so far.
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl std::task::Wake for WakeCounter {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A fresh [`WakeCounter`] and a waker for it.
+pub(crate) fn counting_waker() -> (Arc<WakeCounter>, std::task::Waker) {
+    let c = Arc::new(WakeCounter::default());
+    (c.clone(), std::task::Waker::from(c))
+}
