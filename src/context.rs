@@ -37,8 +37,9 @@ pub struct Context {
 pub(crate) struct ContextInner {
     /// Endpoint names.
     pub(crate) registry: Registry,
-    /// Live sockets and their `Notify`, so that shutdown can wake them. Updated by socket
-    /// creation and close: a persistent map, so each update copies O(log n) (SPEC 10).
+    /// Sockets that may wait, and their `Notify`, so that shutdown can wake them: a
+    /// socket joins before its first call that may wait or watch (`Socket::enlist`) and
+    /// leaves at close. A persistent map, so each update copies O(log n) (SPEC 10).
     sockets: CowCell<SocketSet>,
     /// Set once by `shutdown`; checked by every socket call.
     terminated: AtomicBool,
@@ -54,7 +55,10 @@ impl Context {
         Context {
             inner: Arc::new(ContextInner {
                 registry: Registry::new(),
-                sockets: CowCell::new(SocketSet(PMap::new())),
+                sockets: CowCell::new(SocketSet {
+                    map: PMap::new(),
+                    terminated: false,
+                }),
                 terminated: AtomicBool::new(false),
                 next_id: AtomicU64::new(1),
                 domain: Domain::new(),
@@ -72,15 +76,15 @@ impl Context {
         }
         // Relaxed: ids only need to be unique, which the RMW guarantees.
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let notify = Arc::new(Notify::new());
-        self.inner.add_socket(id, notify.clone());
-        // Re-check after registering (Dekker with `shutdown`, both SeqCst): either
-        // shutdown saw this socket in the set and will wake it, or we see the flag.
-        if self.inner.is_terminated() {
-            self.inner.remove_socket(id);
-            return Err(Error::Terminated);
-        }
-        Ok(Socket::new(self.inner.clone(), id, ty, notify))
+        // Not yet in the socket set: a socket joins it before its first call that may
+        // wait (`Socket::enlist`), so that creating and closing a socket that never
+        // waits costs no update of the set.
+        Ok(Socket::new(
+            self.inner.clone(),
+            id,
+            ty,
+            Arc::new(Notify::new()),
+        ))
     }
 
     /// Shuts the context down: every blocked call on its sockets returns
@@ -91,12 +95,27 @@ impl Context {
     /// reaper and no linger. Memory is freed when the last socket and context handle are
     /// dropped.
     pub fn shutdown(&self) {
-        // SeqCst: Dekker pair with socket creation (see `socket`) and with the
-        // `prepare`-then-check order of every waiting call.
+        // SeqCst: pairs with the SeqCst loads of `is_terminated`; every waiting call
+        // reads the flag after `Notify::prepare`, so the wake below cannot be missed.
         self.inner.terminated.store(true, Ordering::SeqCst);
-        let notifies = self.inner.sockets.read(&self.inner.domain, |v| {
-            v.0.values().cloned().collect::<Vec<_>>()
-        });
+        // Marks the set terminated by the same compare-and-swap chain that sockets join
+        // it by (`ContextInner::add_socket`): either a socket joined first, and this
+        // update's version holds it and it is woken below, or this came first and its
+        // join fails with `Terminated`. (A flag store and a set read on this side against
+        // a set insert and a flag load on the other would be a Dekker pair, which
+        // needs SeqCst on all four accesses; loom found the lost wake-up.)
+        let notifies = self
+            .inner
+            .sockets
+            .update(&self.inner.domain, |v, txn| {
+                let all = v.map.values().cloned().collect::<Vec<_>>();
+                let next = SocketSet {
+                    map: v.map.edit(txn),
+                    terminated: true,
+                };
+                Ok::<_, ()>((next, all))
+            })
+            .unwrap_or_default();
         for n in notifies {
             n.wake();
         }
@@ -119,16 +138,20 @@ impl Default for Context {
     }
 }
 
-/// The live sockets of a context and their event counts: one version of a persistent
-/// map (`crate::pmap`), so creating or closing a socket costs O(log n).
+/// The sockets of a context that may wait, and their event counts: one version of a
+/// persistent map (`crate::pmap`), so joining or leaving costs O(log n); and whether
+/// the context was shut down (then nobody joins any more).
 #[derive(Debug)]
-struct SocketSet(PMap<SocketId, Arc<Notify>>);
+struct SocketSet {
+    map: PMap<SocketId, Arc<Notify>>,
+    terminated: bool,
+}
 
 impl Version for SocketSet {
     fn finalize(&mut self) {
         // SAFETY: called by the cell's drop on its last version: older versions were all
         // retired, and nothing reads this one any more.
-        unsafe { self.0.free_all() };
+        unsafe { self.map.free_all() };
     }
 }
 
@@ -144,21 +167,83 @@ impl ContextInner {
         self.terminated.load(Ordering::SeqCst)
     }
 
-    fn add_socket(&self, id: SocketId, notify: Arc<Notify>) {
-        let _ = self.sockets.update(&self.domain, |v, txn| {
-            let mut next = v.0.edit(txn);
-            next.insert(txn, id, notify.clone());
-            Ok::<_, ()>((SocketSet(next), ()))
-        });
+    /// Puts socket `id` in the set, so that `shutdown` wakes `notify`.
+    ///
+    /// # Errors
+    /// [`Error::Terminated`] if the context was shut down first.
+    pub(crate) fn add_socket(&self, id: SocketId, notify: Arc<Notify>) -> Result<(), Error> {
+        self.sockets.update(&self.domain, |v, txn| {
+            if v.terminated {
+                return Err(Error::Terminated);
+            }
+            let mut map = v.map.edit(txn);
+            map.insert(txn, id, notify.clone());
+            Ok((
+                SocketSet {
+                    map,
+                    terminated: false,
+                },
+                (),
+            ))
+        })
     }
 
     pub(crate) fn remove_socket(&self, id: SocketId) {
         let _ = self.sockets.update(&self.domain, |v, txn| {
-            let mut next = v.0.edit(txn);
-            if !next.remove(txn, &id) {
+            let mut map = v.map.edit(txn);
+            if !map.remove(txn, &id) {
                 return Err(()); // Not there: `txn` copied nothing.
             }
-            Ok((SocketSet(next), ()))
+            Ok((
+                SocketSet {
+                    map,
+                    terminated: v.terminated,
+                },
+                (),
+            ))
         });
+    }
+}
+
+#[cfg(all(test, not(any(loom, shuttle))))]
+mod tests {
+    use super::*;
+    use crate::{Interest, Poller};
+
+    fn set_len(ctx: &Context) -> usize {
+        ctx.inner.sockets.read(&ctx.inner.domain, |v| v.map.len())
+    }
+
+    /// R-10 / K-2: only a socket that may wait joins the socket set (so creating and
+    /// closing the others costs no update of it), and every socket that joined leaves
+    /// it at close.
+    #[test]
+    fn sockets_join_the_set_to_wait_and_leave_it_at_close() {
+        let ctx = Context::new();
+        let idle: Vec<_> = (0..3)
+            .map(|_| ctx.socket(SocketType::Pair).unwrap())
+            .collect();
+        assert_eq!(
+            set_len(&ctx),
+            0,
+            "sockets that never wait stay out of the set"
+        );
+        assert!(idle[0].try_recv().is_err());
+        assert_eq!(set_len(&ctx), 0, "a non-blocking call does not join");
+        let watched = ctx.socket(SocketType::Pull).unwrap();
+        let mut poller = Poller::new();
+        poller.add(&watched, Interest::READABLE);
+        assert_eq!(set_len(&ctx), 1, "a watched socket joins");
+        let timed = ctx.socket(SocketType::Pull).unwrap();
+        timed
+            .set_recv_timeout(Some(std::time::Duration::from_nanos(1)))
+            .unwrap();
+        assert!(timed.recv().is_err());
+        assert_eq!(set_len(&ctx), 2, "a socket that waited joins");
+        drop(poller);
+        drop(watched);
+        drop(timed);
+        drop(idle);
+        assert_eq!(set_len(&ctx), 0, "every socket leaves at close");
     }
 }

@@ -187,8 +187,11 @@ mod tests {
             let domain = Domain::new();
             let cell = CowCell::new(Counted::new(&live, vec![0; 8]));
             std::thread::scope(|s| {
+                // Joined explicitly: the scope's own join can return before a thread's
+                // thread-locals (its cached reclamation participant) are destroyed.
+                let mut joins = Vec::new();
                 for _ in 0..2 {
-                    s.spawn(|| {
+                    joins.push(s.spawn(|| {
                         for _ in 0..updates {
                             // Every published value is 8 copies of one number: a torn or
                             // freed read would show up here (and as UB under Miri).
@@ -196,12 +199,15 @@ mod tests {
                                 assert!(c.1.iter().all(|&x| x == c.1[0]));
                             });
                         }
-                    });
+                    }));
                 }
                 for i in 1..=updates {
                     let _ = cell.update(&domain, |_, _| {
                         Ok::<_, ()>((Counted::new(&live, vec![i; 8]), ()))
                     });
+                }
+                for j in joins {
+                    j.join().unwrap();
                 }
             });
             assert_eq!(cell.read(&domain, |c| c.1[0]), updates);
@@ -235,22 +241,28 @@ mod tests {
             let domain = Domain::new();
             let cell = CowCell::new(Counted::new(&live, vec![0; LEN]));
             std::thread::scope(|s| {
+                // Joined explicitly: the scope's own join can return before a thread's
+                // thread-locals (its cached reclamation participant) are destroyed.
+                let mut joins = Vec::new();
                 for _ in 0..2 {
-                    s.spawn(|| {
+                    joins.push(s.spawn(|| {
                         for _ in 0..updates {
                             cell.read(&domain, |c| assert!(uniform(c)));
                         }
-                    });
+                    }));
                 }
                 for _ in 0..updaters {
-                    s.spawn(|| {
+                    joins.push(s.spawn(|| {
                         for _ in 0..updates {
                             let _ = cell.update(&domain, |c, _| {
                                 assert!(uniform(c));
                                 Ok::<_, ()>((Counted::new(&live, vec![c.1[0] + 1; LEN]), ()))
                             });
                         }
-                    });
+                    }));
+                }
+                for j in joins {
+                    j.join().unwrap();
                 }
             });
             assert_eq!(cell.read(&domain, |c| c.1[0]), updaters * updates);

@@ -41,6 +41,8 @@ use std::mem::MaybeUninit;
 use crate::reclaim::{Guard, Retiree};
 use crate::sync::MapHasher;
 
+mod slab;
+
 /// Bits of the hash consumed per level.
 const BITS: u32 = 5;
 /// Children per node, at most.
@@ -149,7 +151,54 @@ impl<K, V> Copy for Child<K, V> {}
 /// The entries with one full hash value; never empty.
 struct Leaf<K, V> {
     hash: u64,
-    entries: Vec<(K, V)>,
+    entries: Entries<K, V>,
+}
+
+/// One or more entries: the first inline, so that a leaf is one allocation unless
+/// whole 64-bit hashes collide.
+#[derive(Clone)]
+struct Entries<K, V> {
+    first: (K, V),
+    rest: Vec<(K, V)>,
+}
+
+impl<K, V> Entries<K, V> {
+    fn one(key: K, value: V) -> Self {
+        Entries {
+            first: (key, value),
+            rest: Vec::new(),
+        }
+    }
+
+    /// The entries of `all`, if there are any.
+    fn of(all: impl IntoIterator<Item = (K, V)>) -> Option<Self> {
+        let mut all = all.into_iter();
+        let first = all.next()?;
+        Some(Entries {
+            first,
+            rest: all.collect(),
+        })
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(K, V)> {
+        std::iter::once(&self.first).chain(&self.rest)
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut (K, V)> {
+        std::iter::once(&mut self.first).chain(&mut self.rest)
+    }
+
+    fn get(&self, i: usize) -> Option<&(K, V)> {
+        match i {
+            0 => Some(&self.first),
+            _ => self.rest.get(i - 1),
+        }
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 /// An allocation made or replaced by an update, with the function that frees it.
@@ -167,14 +216,81 @@ unsafe fn free_box<T>(addr: usize) {
 /// What one update allocated (`fresh`) and what it replaced; see the module docs.
 /// Dropping a `Txn` that was not committed frees the fresh allocations.
 pub(crate) struct Txn {
-    fresh: Vec<Alloc>,
+    fresh: Fresh,
     replaced: Vec<Alloc>,
+}
+
+/// The fresh allocations of one update: a path's worth inline (no allocation for the
+/// list itself), more in `spill`.
+struct Fresh {
+    len: usize,
+    inline: [Alloc; FRESH_INLINE],
+    spill: Vec<Alloc>,
+}
+
+/// Fresh allocations kept inline: a path at 10^12 keys, its leaf and a split.
+const FRESH_INLINE: usize = 12;
+
+/// Placeholder of an unused inline slot; never called.
+unsafe fn unused(_: usize) {}
+
+impl Fresh {
+    fn new() -> Self {
+        Fresh {
+            len: 0,
+            inline: [(0, unused as unsafe fn(usize)); FRESH_INLINE],
+            spill: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, a: Alloc) {
+        if self.len < FRESH_INLINE {
+            self.inline[self.len] = a;
+            self.len += 1;
+        } else {
+            self.spill.push(a);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Alloc> {
+        self.inline[..self.len].iter().chain(&self.spill)
+    }
+
+    fn count(&self) -> usize {
+        self.len + self.spill.len()
+    }
+
+    /// Takes out the entry for `addr`, if this update made it.
+    fn take(&mut self, addr: usize) -> Option<Alloc> {
+        if let Some(i) = self.inline[..self.len].iter().position(|a| a.0 == addr) {
+            let a = self.inline[i];
+            self.len -= 1;
+            self.inline[i] = self.inline[self.len];
+            return Some(a);
+        }
+        let i = self.spill.iter().position(|a| a.0 == addr)?;
+        Some(self.spill.swap_remove(i))
+    }
+
+    /// Forgets every entry (they now belong to a published version).
+    fn clear(&mut self) {
+        self.len = 0;
+        self.spill.clear();
+    }
+
+    /// Takes out every entry.
+    fn drain(&mut self) -> impl Iterator<Item = Alloc> + use<> {
+        let inline = self.inline;
+        let n = std::mem::take(&mut self.len);
+        let spill = std::mem::take(&mut self.spill);
+        (0..n).map(move |i| inline[i]).chain(spill)
+    }
 }
 
 impl std::fmt::Debug for Txn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Txn")
-            .field("fresh", &self.fresh.len())
+            .field("fresh", &self.fresh.count())
             .field("replaced", &self.replaced.len())
             .finish()
     }
@@ -184,19 +300,28 @@ impl Default for Txn {
     fn default() -> Self {
         // Room for a few edits of a deep path without regrowing.
         Txn {
-            fresh: Vec::with_capacity(16),
-            replaced: Vec::with_capacity(16),
+            fresh: Fresh::new(),
+            replaced: Vec::with_capacity(8),
         }
     }
 }
 
 impl Txn {
+    /// Records `p` (freed by `free`) as a fresh allocation of this update.
+    fn record<T>(&mut self, p: *mut T, free: unsafe fn(usize)) -> *mut T {
+        self.fresh.push((p as usize, free));
+        p
+    }
+
     /// Boxes `value` as a fresh allocation of this update.
     fn alloc<T>(&mut self, value: T) -> *mut T {
-        let p = Box::into_raw(Box::new(value));
-        self.fresh
-            .push((p as usize, free_box::<T> as unsafe fn(usize)));
-        p
+        self.record(Box::into_raw(Box::new(value)), free_box::<T>)
+    }
+
+    /// Allocates `node` (in recycled memory when there is some) as a fresh allocation of
+    /// this update.
+    fn alloc_node<K, V>(&mut self, node: Node<K, V>) -> *mut Node<K, V> {
+        self.record(slab::alloc(node), slab::free_addr::<K, V>)
     }
 
     /// Did this update allocate `p`?
@@ -204,17 +329,24 @@ impl Txn {
         self.fresh.iter().any(|a| a.0 == p as usize)
     }
 
-    /// `p` leaves the version being built: freed now if this update made it (nobody else
-    /// ever saw it), else retired when the update is published.
+    /// `p` (a leaf) leaves the version being built: freed now if this update made it
+    /// (nobody else ever saw it), else retired when the update is published.
     fn replace<T>(&mut self, p: *mut T) {
-        if let Some(i) = self.fresh.iter().position(|a| a.0 == p as usize) {
-            let a = self.fresh.swap_remove(i);
+        self.replace_with(p as usize, free_box::<T>);
+    }
+
+    /// [`Txn::replace`] for a node.
+    fn replace_node<K, V>(&mut self, p: *mut Node<K, V>) {
+        self.replace_with(p as usize, slab::free_addr::<K, V>);
+    }
+
+    fn replace_with(&mut self, addr: usize, free: unsafe fn(usize)) {
+        if let Some(a) = self.fresh.take(addr) {
             // SAFETY: `a` is a fresh allocation of this update, unpublished, and now
             // out of the version being built and of `fresh`: nothing refers to it.
             unsafe { (a.1)(a.0) };
         } else {
-            self.replaced
-                .push((p as usize, free_box::<T> as unsafe fn(usize)));
+            self.replaced.push((addr, free));
         }
     }
 
@@ -254,7 +386,7 @@ impl Txn {
     /// The new version was not published: frees what the update allocated.
     pub(crate) fn abort(&mut self) {
         self.replaced.clear();
-        for a in self.fresh.drain(..) {
+        for a in self.fresh.drain() {
             // SAFETY: fresh allocations were never published; the unpublished version
             // that referred to them is being discarded by the caller.
             unsafe { (a.1)(a.0) };
@@ -346,15 +478,16 @@ impl<K, V, S> PMap<K, V, S> {
         let mut stack = vec![self.root];
         while let Some(n) = stack.pop() {
             // SAFETY: `n` is a node of this version, owned by it alone (the contract),
-            // reached once (a trie), and freed once, here.
-            let node = unsafe { Box::from_raw(n) };
-            for c in node.children.iter() {
+            // reached once (a trie).
+            for c in unsafe { (*n).children.iter() } {
                 match *c {
                     Child::Node(child) => stack.push(child),
                     // SAFETY: as for nodes.
                     Child::Leaf(l) => drop(unsafe { Box::from_raw(l) }),
                 }
             }
+            // SAFETY: as above; freed once, here, after its children were read.
+            unsafe { slab::free(n) };
         }
         self.len = 0;
     }
@@ -418,8 +551,8 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
                 children: (*node).children,
             }
         };
-        txn.replace(node);
-        txn.alloc(copy)
+        txn.replace_node(node);
+        txn.alloc_node(copy)
     }
 
     /// Sets `key` to `value` in this version (being built in `txn`); `true` if it
@@ -437,7 +570,7 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
             if n.bitmap & bit == 0 {
                 let leaf = txn.alloc(Leaf {
                     hash,
-                    entries: vec![(key, value)],
+                    entries: Entries::one(key, value),
                 });
                 n.children.insert(i, Child::Leaf(leaf));
                 n.bitmap |= bit;
@@ -456,16 +589,13 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
                     let old = unsafe { &*l };
                     if old.hash == hash {
                         let mut entries = old.entries.clone();
-                        let replaced = match entries.iter_mut().find(|(k, _)| *k == key) {
-                            Some(slot) => {
-                                slot.1 = value;
-                                true
-                            }
-                            None => {
-                                entries.push((key, value));
-                                false
-                            }
-                        };
+                        let slot = entries.iter_mut().position(|(k, _)| *k == key);
+                        let replaced = slot.is_some();
+                        match slot {
+                            Some(0) => entries.first.1 = value,
+                            Some(j) => entries.rest[j - 1].1 = value,
+                            None => entries.rest.push((key, value)),
+                        }
                         txn.replace(l);
                         n.children[i] = Child::Leaf(txn.alloc(Leaf { hash, entries }));
                         if !replaced {
@@ -477,7 +607,7 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
                     // the last chunk, shift 60, since distinct hashes differ in some bit).
                     let new = txn.alloc(Leaf {
                         hash,
-                        entries: vec![(key, value)],
+                        entries: Entries::one(key, value),
                     });
                     let below = Self::two(txn, l, old.hash, new, hash, shift + BITS);
                     n.children[i] = Child::Node(below);
@@ -515,7 +645,7 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
                 children,
             }
         };
-        txn.alloc(node)
+        txn.alloc_node(node)
     }
 
     /// Removes `key` from this version (being built in `txn`); `true` if it was there.
@@ -551,19 +681,14 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
         };
         // SAFETY: a leaf of the version being edited; `get` found the key in it.
         let old = unsafe { &*leaf };
-        let rest: Vec<(K, V)> = old
-            .entries
-            .iter()
-            .filter(|(k, _)| k != key)
-            .cloned()
-            .collect();
+        let rest = Entries::of(old.entries.iter().filter(|(k, _)| k != key).cloned());
         let leaf_hash = old.hash;
         // `old` is not used past this point: `replace` may free the leaf at once.
         txn.replace(leaf);
         let (&(last, i), above) = path[..depth].split_last().expect("the root is on the path");
         // SAFETY: owned by this update.
         let n = unsafe { &mut *last };
-        if !rest.is_empty() {
+        if let Some(rest) = rest {
             n.children[i] = Child::Leaf(txn.alloc(Leaf {
                 hash: leaf_hash,
                 entries: rest,
@@ -580,7 +705,7 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
                     [Child::Leaf(only)] => only,
                     _ => break,
                 };
-                txn.replace(child);
+                txn.replace_node(child);
                 // SAFETY: owned by this update.
                 unsafe { &mut *parent }.children[at] = Child::Leaf(only);
                 child = parent;

@@ -7,13 +7,17 @@
 //! pinned reader can still hold it.
 //!
 //! * Ordinary builds use crossbeam-epoch with **one `Collector` per context**, so
-//!   garbage never outlives the context (Miri's leak check passes) and nothing is shared
-//!   between contexts. crossbeam's `LocalHandle` is `!Send` while our sockets are `Send`,
-//!   so a handle is registered for the duration of one registry operation and dropped
-//!   with its guard (a thread-local cache of handles was measured: no faster here, and it
-//!   would keep a dropped context's garbage alive until the caching threads exit);
-//!   registry operations (bind, connect, unbind, close) are rare, and the data path
-//!   never pins.
+//!   nothing is shared between contexts and a context's garbage goes with it (Miri's
+//!   leak check passes). crossbeam's `LocalHandle` is `!Send` while our sockets are
+//!   `Send`, so handles live in a small **per-thread cache** (the last [`CACHED`]
+//!   collectors this thread pinned): a registry operation pins through the cached
+//!   handle. Registering a fresh participant per operation instead (as before issue 11)
+//!   allocated a 2 KiB cache-aligned `Local` each time, freed only after it was
+//!   unlinked from crossbeam's participant list: at 10^5 sockets that was 40% of the
+//!   time of bind/connect/close, most of it the kernel clearing fresh pages. The price:
+//!   a thread keeps the participant of a context it used (and so that context's last
+//!   garbage) until it pins [`CACHED`] other contexts or exits; a context's drop clears
+//!   its own thread's entry. The data path never pins.
 //! * Under `cfg(loom)` / `cfg(shuttle)` crossbeam-epoch is replaced by a stand-in the
 //!   checkers can run (`../shared/VERIFY.md` §4c): a guard is a plain borrow, a retired
 //!   object is kept until the domain drops (the end of the model iteration), and retiring
@@ -25,6 +29,9 @@
 
 #[cfg(not(any(loom, shuttle)))]
 mod imp {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
     use super::Retiree;
     use crossbeam_epoch as epoch;
 
@@ -33,9 +40,29 @@ mod imp {
         collector: epoch::Collector,
     }
 
+    /// How many collectors' participants one thread keeps (most recent last).
+    const CACHED: usize = 4;
+
+    /// This thread's membership in one domain. (Gathering several updates' retired
+    /// objects here before handing them to crossbeam, to save its bag allocations, was
+    /// measured slower: freed trie nodes came back later, so fewer were recycled.)
+    struct Participant {
+        handle: epoch::LocalHandle,
+    }
+
+    std::thread_local! {
+        /// This thread's participants, one per collector it pinned lately; see the
+        /// module docs. Only this thread touches it, and never while calling out (a
+        /// pin can run deferred frees, which drop user values).
+        static HANDLES: RefCell<Vec<Rc<Participant>>> = const { RefCell::new(Vec::new()) };
+    }
+
     /// Proof that the current thread is pinned in a [`Domain`].
     pub(crate) struct Guard<'a> {
         guard: epoch::Guard,
+        /// Keeps the participant (and so `guard`'s crossbeam participant) cached while
+        /// the guard lives, even if evicted meanwhile (none while the thread exits).
+        _participant: Option<Rc<Participant>>,
         _domain: std::marker::PhantomData<&'a Domain>,
     }
 
@@ -46,15 +73,70 @@ mod imp {
             }
         }
 
+        /// This thread's participant in this domain, registered on first use.
+        fn participant(&self) -> Option<Rc<Participant>> {
+            HANDLES
+                .try_with(|cache| {
+                    let mut cache = cache.borrow_mut();
+                    if let Some(p) = cache
+                        .iter()
+                        .find(|p| *p.handle.collector() == self.collector)
+                    {
+                        return p.clone();
+                    }
+                    let p = Rc::new(Participant {
+                        handle: self.collector.register(),
+                    });
+                    cache.push(p.clone());
+                    p
+                })
+                .ok()
+        }
+
         /// Pins the calling thread until the guard drops.
         pub(crate) fn pin(&self) -> Guard<'_> {
-            // The handle can be dropped at once: crossbeam keeps the participant alive
-            // while any of its guards exist.
-            let handle = self.collector.register();
+            let participant = self.participant();
+            let guard = match &participant {
+                Some(p) => p.handle.pin(),
+                // The thread is exiting (its cache is gone): a participant for this
+                // operation only, dropped with its guard.
+                None => self.collector.register().pin(),
+            };
+            // Evicted only now, outside the cache's borrow (dropping a participant pins
+            // and may run deferred frees): the least recently registered beyond
+            // `CACHED`. Its guards, if any, keep crossbeam's participant alive.
+            let evicted = HANDLES
+                .try_with(|cache| {
+                    let mut cache = cache.borrow_mut();
+                    (cache.len() > CACHED).then(|| cache.remove(0))
+                })
+                .ok()
+                .flatten();
+            drop(evicted);
             Guard {
-                guard: handle.pin(),
+                guard,
+                _participant: participant,
                 _domain: std::marker::PhantomData,
             }
+        }
+    }
+
+    impl Drop for Domain {
+        fn drop(&mut self) {
+            // This thread's participant would keep the collector (and its garbage) alive;
+            // other threads' participants go when they use other contexts or exit. Taken
+            // out of the cache before it drops.
+            let mine = HANDLES
+                .try_with(|cache| {
+                    let mut cache = cache.borrow_mut();
+                    let i = cache
+                        .iter()
+                        .position(|p| *p.handle.collector() == self.collector)?;
+                    Some(cache.remove(i))
+                })
+                .ok()
+                .flatten();
+            drop(mine);
         }
     }
 

@@ -229,9 +229,9 @@ fn an_update_copies_only_the_path_to_its_key() {
         }
         // At most one node per level (13 for a 64-bit hash) plus one leaf.
         assert!(
-            txn.fresh.len() <= 14,
+            txn.fresh.count() <= 14,
             "{what} made {} nodes",
-            txn.fresh.len()
+            txn.fresh.count()
         );
         drop(txn);
     }
@@ -335,9 +335,12 @@ fn concurrent_updaters_and_readers_see_whole_versions() {
         let domain = Domain::new();
         let cell = CowCell::new(Shared(PMap::new()));
         std::thread::scope(|s| {
+            // Joined explicitly: the scope's own join can return before a thread's
+            // thread-locals (its cached reclamation participant) are destroyed.
+            let mut joins = Vec::new();
             for t in 0..2u64 {
                 let (cell, domain, live) = (&cell, &domain, &live);
-                s.spawn(move || {
+                joins.push(s.spawn(move || {
                     for i in 0..per {
                         // Key pairs (k, k + 1000) are inserted and removed together, so
                         // a reader must see both or neither.
@@ -355,11 +358,11 @@ fn concurrent_updaters_and_readers_see_whole_versions() {
                             Ok::<_, ()>((Shared(v), ()))
                         });
                     }
-                });
+                }));
             }
             for _ in 0..2 {
                 let (cell, domain) = (&cell, &domain);
-                s.spawn(move || {
+                joins.push(s.spawn(move || {
                     for _ in 0..per {
                         cell.read(domain, |m| {
                             for (k, v) in m.0.iter().filter(|(k, _)| **k < 1000) {
@@ -368,7 +371,10 @@ fn concurrent_updaters_and_readers_see_whole_versions() {
                             }
                         });
                     }
-                });
+                }));
+            }
+            for j in joins {
+                j.join().unwrap();
             }
         });
         drop(cell);
@@ -422,7 +428,7 @@ fn replaced_nodes_are_never_reachable_and_fresh_ones_always_are() {
                 "step {step}: a replaced node is still reachable"
             );
         }
-        for a in &txn.fresh {
+        for a in txn.fresh.iter() {
             assert!(
                 live.contains(&a.0),
                 "step {step}: a fresh node is not reachable"

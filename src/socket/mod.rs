@@ -41,7 +41,7 @@ use crate::msg::Message;
 use crate::pipe::{self, EndInfo, Hwm, PipeEnd};
 use crate::registry::{Binding, Pending, SocketId, Ticket};
 use crate::route::{PipeId, PipeSet};
-use crate::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{Arc, UNARMED_ATTEMPTS, UnsafeCell, spin_loop};
 use crate::wait::Notify;
 use gate::Gate;
@@ -494,6 +494,10 @@ pub struct Socket {
     send_timeout: AtomicU64,
     /// RCVTIMEO in nanoseconds (`NO_TIMEOUT`: block). Relaxed: a plain option value.
     recv_timeout: AtomicU64,
+    /// Whether `notify` is in the context's socket set (so that `Context::shutdown`
+    /// wakes it). Set by [`Socket::enlist`] before the first call that may wait or
+    /// watch; read by the close. Most sockets never wait, and never pay for the set.
+    enlisted: AtomicBool,
 }
 
 // SAFETY: `state` (which holds the `!Sync` pipe ends) is only touched inside `gate`,
@@ -558,6 +562,7 @@ impl Socket {
             }),
             send_timeout: AtomicU64::new(NO_TIMEOUT),
             recv_timeout: AtomicU64::new(NO_TIMEOUT),
+            enlisted: AtomicBool::new(false),
         }
     }
 
@@ -598,6 +603,23 @@ impl Socket {
         self.with_state(f)
     }
 
+    /// Puts `notify` in the context's socket set, once, before a call that may wait
+    /// on it or watch it: `Context::shutdown` wakes every socket of the set. Joining and
+    /// shutting down are compare-and-swaps on the same set, so either `shutdown` finds
+    /// the socket and wakes it, or the join fails with [`Error::Terminated`]. Two
+    /// threads sharing the socket may both insert (the second insert replaces the entry
+    /// with the same `Notify`).
+    fn enlist(&self) -> Result<(), Error> {
+        // Acquire: pairs with the Release store below, so a thread that sees `true`
+        // also sees the completed insertion (the socket set's update happened before).
+        if !self.enlisted.load(Ordering::Acquire) {
+            self.ctx.add_socket(self.id, self.notify.clone())?;
+            // Release: pairs with the Acquire load above.
+            self.enlisted.store(true, Ordering::Release);
+        }
+        Ok(())
+    }
+
     /// The blocking shell: attempt, then wait on `notify`, until done or `deadline`.
     fn block_on<T>(
         &self,
@@ -610,6 +632,7 @@ impl Socket {
         let mut unarmed = if matches!(deadline, Deadline::Now) {
             0
         } else {
+            self.enlist()?;
             UNARMED_ATTEMPTS
         };
         loop {
@@ -692,6 +715,9 @@ impl Socket {
         mut attempt: impl FnMut(&mut State) -> Attempt<T>,
     ) -> std::task::Poll<Result<T, Error>> {
         use std::task::Poll;
+        if let Err(e) = self.enlist() {
+            return Poll::Ready(Err(e));
+        }
         loop {
             let key = self.notify.prepare();
             if self.ctx.is_terminated() {
@@ -711,6 +737,9 @@ impl Socket {
 
     /// Registers `waker` as watcher `id` of this socket's events (see `Notify::watch`).
     pub(crate) fn watch(&self, id: u64, waker: &std::task::Waker) {
+        // A shut-down context refuses the join; the watcher's next check of the socket
+        // sees the shutdown flag (stored before the set was marked), so nothing waits.
+        let _ = self.enlist();
         self.notify.watch(id, waker);
     }
 
@@ -1332,6 +1361,9 @@ impl Drop for Socket {
         // Pipes handed over but not yet adopted close with the sealed list; adopted ones
         // close when `state` drops right after this.
         drop(self.inbox.seal());
-        self.ctx.remove_socket(self.id);
+        // Relaxed: `&mut self`; whoever set the flag handed the socket over since.
+        if self.enlisted.load(Ordering::Relaxed) {
+            self.ctx.remove_socket(self.id);
+        }
     }
 }
