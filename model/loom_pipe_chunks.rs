@@ -56,6 +56,40 @@ fn run(window: usize, items: u32) {
     );
 }
 
+/// Batched publication (SPEC B-1): the writer pushes `items` (unlimited window), then
+/// publishes them with one flush; the reader reads them, parking when it finds nothing.
+/// One wake-up for the batch must reach a parked reader, and nothing may be read before
+/// the flush publishes it.
+fn run_batch(items: u32) {
+    let (mut w, mut r) = queue::<u32>();
+    let reader_wake = Arc::new(Notify::new());
+    let rw = reader_wake.clone();
+    let t = loom::thread::spawn(move || {
+        for i in 0..items {
+            w.push(i);
+        }
+        if w.flush() {
+            rw.wake();
+        }
+    });
+    let mut got = Vec::new();
+    while got.len() < items as usize {
+        let key = reader_wake.prepare();
+        match r.read(0).0 {
+            Some(v) => got.push(v),
+            None => reader_wake.wait(key),
+        }
+    }
+    t.join().unwrap();
+    assert_eq!(got, (0..items).collect::<Vec<_>>(), "FIFO, no loss");
+}
+
+#[test]
+fn batch_published_by_one_flush_across_chunk_boundary() {
+    // Three items with chunks of 2: the batch links a second chunk before it publishes.
+    common::check_exhaustive(|| run_batch(3));
+}
+
 #[test]
 fn writer_blocks_at_window_reader_parks_across_chunk_boundary() {
     assert_eq!(CHUNK_SIZE, 2, "models need the shrunken chunk size");

@@ -233,12 +233,20 @@ impl Future for RecvFuture<'_> {
 
 impl Drop for SendFuture<'_> {
     fn drop(&mut self) {
+        if crate::sync::model_unwinding() {
+            // A failed model unwinds: leave the watcher registered (`sync::unwind`).
+            return;
+        }
         release(self.socket, &mut self.watch);
     }
 }
 
 impl Drop for RecvFuture<'_> {
     fn drop(&mut self) {
+        if crate::sync::model_unwinding() {
+            // A failed model unwinds: leave the watcher registered (`sync::unwind`).
+            return;
+        }
         release(self.socket, &mut self.watch);
     }
 }

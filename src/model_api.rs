@@ -35,6 +35,14 @@ impl<T> QueueWriter<T> {
     pub fn write(&mut self, item: T) -> bool {
         self.0.write(item) == Publish::WakeReader
     }
+    /// Appends one item without publishing it (a batch).
+    pub fn push(&mut self, item: T) {
+        self.0.push(item)
+    }
+    /// Publishes every pushed item at once; `true` if the reader must be woken.
+    pub fn flush(&mut self) -> bool {
+        self.0.flush() == Publish::WakeReader
+    }
 }
 
 impl<T> QueueReader<T> {

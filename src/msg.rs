@@ -77,6 +77,46 @@ impl Message {
         }
     }
 
+    /// A message of the frames in `v`, keeping `v`'s allocation when it has two frames
+    /// or more (no copy into a new vector).
+    pub(crate) fn from_vec(mut v: Vec<Frame>) -> Self {
+        match v.len() {
+            0 => Message::new(),
+            1 => Message::from(v.pop().unwrap_or_default()),
+            _ => Message {
+                frames: Frames::Many(v),
+            },
+        }
+    }
+
+    /// Appends this message's frames to `v` (allocating nothing for a single-frame
+    /// message beyond `v`'s own growth).
+    pub(crate) fn append_to(self, v: &mut Vec<Frame>) {
+        match self.frames {
+            Frames::One(f) => v.push(f),
+            Frames::Many(mut frames) => v.append(&mut frames),
+        }
+    }
+
+    /// Splits off the first `n` frames (`n` less than the length): the rest as a message,
+    /// and the vector that held the frames, emptied, for reuse (when there was one). A
+    /// message of `n + 1` frames gives its last frame back without a new vector.
+    pub(crate) fn split_prefix(self, n: usize) -> (Message, Option<Vec<Frame>>) {
+        match self.frames {
+            Frames::One(f) => (Message::from(f), None),
+            Frames::Many(mut v) => {
+                let n = n.min(v.len() - 1);
+                let rest = if v.len() == n + 1 {
+                    Message::from(v.pop().unwrap_or_default())
+                } else {
+                    Message::from_vec(v.split_off(n))
+                };
+                v.clear();
+                (rest, Some(v))
+            }
+        }
+    }
+
     /// Appends a frame.
     pub fn push(&mut self, frame: impl Into<Frame>) {
         let frame = frame.into();

@@ -195,7 +195,7 @@ impl<K, V> Entries<K, V> {
         }
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(any(loom, shuttle))))]
     fn is_empty(&self) -> bool {
         false
     }
@@ -374,7 +374,7 @@ impl Txn {
 
     /// The version built is the only one (a map being built from nothing, in tests):
     /// what it replaced is referenced by nobody and freed now.
-    #[cfg(test)]
+    #[cfg(all(test, not(any(loom, shuttle))))]
     pub(crate) fn commit_unshared(mut self) {
         self.fresh.clear();
         for a in self.replaced.drain(..) {
@@ -447,7 +447,7 @@ impl<K, V, S: Clone> PMap<K, V, S> {
 
 impl<K, V, S> PMap<K, V, S> {
     /// Number of keys.
-    #[cfg(test)]
+    #[cfg(all(test, not(any(loom, shuttle))))]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -495,6 +495,7 @@ impl<K, V, S> PMap<K, V, S> {
 
 impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
     /// The value of `key`.
+    #[cfg(all(test, not(any(loom, shuttle))))]
     pub(crate) fn get(&self, key: &K) -> Option<&V> {
         self.find(self.hasher.hash_one(key), |k| k == key)
     }
@@ -650,10 +651,21 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
 
     /// Removes `key` from this version (being built in `txn`); `true` if it was there.
     pub(crate) fn remove(&mut self, txn: &mut Txn, key: &K) -> bool {
-        if self.get(key).is_none() {
+        self.remove_as(txn, key, |k| k == key)
+    }
+
+    /// Removes the key that `probe` stands for (as in [`PMap::get_as`]: `probe` hashes
+    /// as the key does, `is` recognises it); `true` if it was there.
+    pub(crate) fn remove_as<Q: Hash + ?Sized>(
+        &mut self,
+        txn: &mut Txn,
+        probe: &Q,
+        is: impl Fn(&K) -> bool,
+    ) -> bool {
+        let hash = self.hasher.hash_one(probe);
+        if self.find(hash, &is).is_none() {
             return false; // Nothing copied.
         }
-        let hash = self.hasher.hash_one(key);
         // The path from the root to the leaf, each node owned by this update: at most
         // one node per 5 bits of the hash.
         self.root = Self::own(txn, self.root);
@@ -681,7 +693,7 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
         };
         // SAFETY: a leaf of the version being edited; `get` found the key in it.
         let old = unsafe { &*leaf };
-        let rest = Entries::of(old.entries.iter().filter(|(k, _)| k != key).cloned());
+        let rest = Entries::of(old.entries.iter().filter(|(k, _)| !is(k)).cloned());
         let leaf_hash = old.hash;
         // `old` is not used past this point: `replace` may free the leaf at once.
         txn.replace(leaf);

@@ -337,6 +337,10 @@ impl<'a> Poller<'a> {
 
 impl Drop for Poller<'_> {
     fn drop(&mut self) {
+        if crate::sync::model_unwinding() {
+            // A failed model unwinds: leave the watchers registered (see `sync::unwind`).
+            return;
+        }
         for e in &self.entries {
             e.socket.unwatch(e.watch_id);
         }

@@ -302,6 +302,10 @@ impl Drop for Local {
     /// The owning thread exits: free what we hold, close the remote stacks, and drop
     /// the owner's reference to `Home`.
     fn drop(&mut self) {
+        if crate::sync::model_unwinding() {
+            // A failed model unwinds: leak the cache (`sync::unwind`).
+            return;
+        }
         let Some(home) = self.home else { return };
         let mut freed = 1; // the owner's own reference
         for class in 0..CLASSES {
@@ -431,6 +435,10 @@ impl Clone for PoolBuf {
 
 impl Drop for PoolBuf {
     fn drop(&mut self) {
+        if crate::sync::model_unwinding() {
+            // A failed model unwinds: leak the buffer (`sync::unwind`).
+            return;
+        }
         // SAFETY: our handle keeps the buffer alive until we recycle it.
         let refs = &unsafe { self.hdr.as_ref() }.refs;
         // Acquire: pairs with the Release decrement of every other handle, so their

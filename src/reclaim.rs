@@ -50,7 +50,7 @@ mod imp {
         handle: epoch::LocalHandle,
     }
 
-    std::thread_local! {
+    crate::sync::thread_local! {
         /// This thread's participants, one per collector it pinned lately; see the
         /// module docs. Only this thread touches it, and never while calling out (a
         /// pin can run deferred frees, which drop user values).

@@ -202,6 +202,18 @@ impl Names {
             .get_as(&(ep, NAME), |k| k.seq == NAME && k.name == *ep)
     }
 
+    /// Removes the entry of name `ep` (without building its key).
+    fn remove_name(&mut self, txn: &mut Txn, ep: &Endpoint) {
+        self.entries
+            .remove_as(txn, &(ep, NAME), |k| k.seq == NAME && k.name == *ep);
+    }
+
+    /// Removes the `seq`-th connection waiting for `ep` (without building its key).
+    fn remove_waiter(&mut self, txn: &mut Txn, ep: &Endpoint, seq: u64) {
+        self.entries
+            .remove_as(txn, &(ep, seq), |k| k.seq == seq && k.name == *ep);
+    }
+
     /// The `seq`-th connection waiting for `ep`, if it still waits.
     fn waiter(&self, ep: &Endpoint, seq: u64) -> Option<&Arc<Pending>> {
         match self
@@ -239,7 +251,7 @@ impl Names {
                 for seq in first..end {
                     if let Some(p) = self.waiter(ep, seq) {
                         owed.push(p.clone());
-                        next.entries.remove(txn, &Key::waiter(ep, seq));
+                        next.remove_waiter(txn, ep, seq);
                     }
                 }
             }
@@ -306,9 +318,9 @@ impl Names {
             _ => return Err(()),
         }
         let mut next = self.edit(txn);
-        next.entries.remove(txn, &Key::waiter(ep, ticket.seq));
+        next.remove_waiter(txn, ep, ticket.seq);
         if count == 1 {
-            next.entries.remove(txn, &Key::name(ep));
+            next.remove_name(txn, ep);
             next.names -= 1;
         } else {
             // The first waiter leaving moves the start of the range past it.
@@ -337,7 +349,7 @@ impl Names {
         match self.name(ep) {
             Some(Entry::Bound(b)) if b.socket == socket => {
                 let mut next = self.edit(txn);
-                next.entries.remove(txn, &Key::name(ep));
+                next.remove_name(txn, ep);
                 next.names -= 1;
                 Ok((next, ()))
             }
@@ -357,7 +369,7 @@ impl Names {
         let mut next = self.edit(txn);
         for ep in bound {
             if matches!(self.name(ep), Some(Entry::Bound(b)) if b.socket == socket) {
-                next.entries.remove(txn, &Key::name(ep));
+                next.remove_name(txn, ep);
                 next.names -= 1;
             }
         }

@@ -1,4 +1,4 @@
-//! F-1, F-2, F-4 (SPEC section 5f): the send/receive path allocates nothing per message
+//! F-1, F-2, F-4, F-7 (SPEC section 5f): the send/receive path allocates nothing per message
 //! for frames up to 32 bytes (inline) nor, in steady state, for larger frames copied from
 //! a slice (recycled pool buffers); memory stays bounded by the HWMs however many
 //! messages pass. Checked with a counting global allocator; the file holds one test so
@@ -128,6 +128,25 @@ fn steady_state_allocates_nothing_per_message() {
             "{size}-byte messages: {n} allocations in 1000 round trips"
         );
     }
+
+    // F-7: REQ/REP round trips, one thread: the envelope travels in one vector that
+    // goes back and forth (REP builds its reply in the request's vector, REQ keeps the
+    // reply's for its next request), so after a warm-up nothing is allocated.
+    let req = ctx.socket(SocketType::Req).unwrap();
+    req.bind("inproc://reqrep").unwrap();
+    let rep = ctx.socket(SocketType::Rep).unwrap();
+    rep.connect("inproc://reqrep").unwrap();
+    let round = || {
+        for _ in 0..1000 {
+            req.send(&b"ping"[..]).unwrap();
+            let q = rep.recv().unwrap();
+            rep.send(q).unwrap();
+            assert_eq!(req.recv().unwrap(), Message::from("ping"));
+        }
+    };
+    round();
+    let n = allocations(round);
+    assert_eq!(n, 0, "REQ/REP: {n} allocations in 1000 round trips");
 
     // Two threads, a stream of 300,000 messages: the queue's chunks (256 slots) may
     // grow and shrink with the backlog (about one allocation per 256 messages while the

@@ -7,7 +7,7 @@ use std::time::Duration;
 use inproc::{Context, Error, Message, Socket, SocketType};
 
 use crate::harness::{self, Job};
-use crate::workload::{FAN, Side, checksum, stamp};
+use crate::workload::{BATCH, FAN, Side, checksum, stamp};
 
 /// This crate, with its default HWMs (1000 + 1000) except where a workload says.
 #[derive(Debug)]
@@ -75,6 +75,45 @@ impl Side for Inproc {
             }
         };
         harness::run(pin, vec![Box::new(echo)], vec![Box::new(client)])
+    }
+
+    fn batch(&self, size: usize, count: u64, pin: bool) -> Duration {
+        let ctx = Context::new();
+        let pull = socket(&ctx, SocketType::Pull);
+        pull.bind("inproc://batch").expect("inproc: bind");
+        let push = socket(&ctx, SocketType::Push);
+        push.connect("inproc://batch").expect("inproc: connect");
+        let send = move || {
+            let mut payload = vec![0u8; size];
+            let mut i = 0;
+            while i < count {
+                let n = (count - i).min(BATCH as u64);
+                let batch = (i..i + n).map(|j| {
+                    stamp(&mut payload, j);
+                    Message::from(&payload[..size])
+                });
+                push.send_batch(batch).expect("inproc: send_batch");
+                i += n;
+            }
+        };
+        let recv = move || {
+            let mut sum = 0u8;
+            let mut got = Vec::with_capacity(BATCH);
+            let mut left = count;
+            while left > 0 {
+                got.clear();
+                pull.recv_batch(&mut got, BATCH)
+                    .expect("inproc: recv_batch");
+                for msg in &got {
+                    let bytes = &msg.frames()[0][..];
+                    assert_eq!(bytes.len(), size, "inproc: message of the wrong size");
+                    sum = sum.wrapping_add(checksum(bytes));
+                }
+                left -= got.len() as u64;
+            }
+            black_box(sum);
+        };
+        harness::run(pin, vec![Box::new(send)], vec![Box::new(recv)])
     }
 
     fn fan_in(&self, per_sender: u64, pin: bool) -> Duration {

@@ -13,6 +13,7 @@
 mod crossbeam_side;
 mod harness;
 mod inproc_side;
+mod ring;
 mod table;
 mod workload;
 mod zmq_side;
@@ -27,7 +28,7 @@ use crate::workload::{Side, Workload};
 const USAGE: &str = "usage: inproc-compare [--quick] [--runs N] [nopin]";
 
 /// The command line.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Options {
     /// Fewer messages per run.
     quick: bool,
@@ -64,7 +65,9 @@ fn parse_options() -> Result<Options, String> {
 fn message_count(workload: Workload, quick: bool) -> u64 {
     let (full, quick_count) = match workload {
         Workload::Throughput { size } if size >= 65536 => (200_000, 40_000),
-        Workload::Throughput { .. } | Workload::FanIn => (2_000_000, 200_000),
+        Workload::Throughput { .. } | Workload::FanIn | Workload::Batch { .. } => {
+            (2_000_000, 200_000)
+        }
         Workload::FanOut => (500_000, 50_000),
         Workload::Latency { .. } => (50_000, 10_000),
     };
@@ -129,5 +132,10 @@ fn main() -> ExitCode {
         rows.push((workload, figures));
     }
     table::print(&rows);
+    println!();
+    ring::print_floor(
+        message_count(Workload::Throughput { size: 1 }, opts.quick),
+        opts,
+    );
     ExitCode::SUCCESS
 }

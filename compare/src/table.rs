@@ -36,7 +36,9 @@ impl Figure {
     pub(crate) fn from_runs(workload: Workload, count: u64, runs: &[Duration]) -> Figure {
         let (unit, per_run): (Unit, &dyn Fn(f64) -> f64) = match workload {
             Workload::Latency { .. } => (Unit::Latency, &|s| s * 1e6 / (2.0 * count as f64)),
-            Workload::Throughput { size } => (Unit::Rate { size }, &|s| count as f64 / s),
+            Workload::Throughput { size } | Workload::Batch { size } => {
+                (Unit::Rate { size }, &|s| count as f64 / s)
+            }
             // What the senders really sent: `count` rounded down to a multiple of FAN.
             Workload::FanIn => (Unit::Rate { size: 1 }, &|s| (count / FAN * FAN) as f64 / s),
             Workload::FanOut => (Unit::Rate { size: 1 }, &|s| count as f64 / s),

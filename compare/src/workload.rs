@@ -22,11 +22,20 @@ pub(crate) enum Workload {
     FanIn,
     /// One publisher to [`FAN`] subscribers, 1-byte messages, each subscriber gets all.
     FanOut,
+    /// Like `Throughput`, but inproc sends and receives in batches of [`BATCH`]
+    /// (`send_batch` / `recv_batch`); the others have no batch API and run per item.
+    Batch {
+        /// Message size in bytes.
+        size: usize,
+    },
 }
+
+/// Messages per batch in the batch workload.
+pub(crate) const BATCH: usize = 64;
 
 impl Workload {
     /// The table's rows, in order.
-    pub(crate) const ALL: [Workload; 8] = [
+    pub(crate) const ALL: [Workload; 9] = [
         Workload::Throughput { size: 1 },
         Workload::Throughput { size: 64 },
         Workload::Throughput { size: 1024 },
@@ -35,6 +44,7 @@ impl Workload {
         Workload::Latency { size: 1024 },
         Workload::FanIn,
         Workload::FanOut,
+        Workload::Batch { size: 1 },
     ];
 
     /// The row's label.
@@ -44,6 +54,9 @@ impl Workload {
             Workload::Latency { size } => format!("REQ/REP latency (one-way), {size} B"),
             Workload::FanIn => format!("fan-in {FAN} PUSH → 1 PULL, 1 B"),
             Workload::FanOut => format!("fan-out PUB → {FAN} SUB, 1 B (per subscriber)"),
+            Workload::Batch { size } => {
+                format!("PUSH→PULL {size} B, inproc in batches of {BATCH} (others per item)")
+            }
         }
     }
 
@@ -55,6 +68,7 @@ impl Workload {
             Workload::Latency { size } => side.latency(size, count, pin),
             Workload::FanIn => side.fan_in(count / FAN, pin),
             Workload::FanOut => side.fan_out(count, pin),
+            Workload::Batch { size } => side.batch(size, count, pin),
         }
     }
 }
@@ -74,6 +88,11 @@ pub(crate) trait Side {
     /// One publisher, `count` fresh 1-byte messages, each delivered to [`FAN`]
     /// subscribers; the duration is the slowest subscriber's.
     fn fan_out(&self, count: u64, pin: bool) -> Duration;
+    /// The throughput workload sent and received in batches of [`BATCH`] where the side
+    /// has a batch API; per item (the same as `throughput`) where it has none.
+    fn batch(&self, size: usize, count: u64, pin: bool) -> Duration {
+        self.throughput(size, count, pin)
+    }
 }
 
 /// Writes message number `i` into `payload` before it is copied into a message: its

@@ -172,6 +172,12 @@ pub(crate) enum RecvFail {
 pub(crate) struct PipeEnd {
     shared: Arc<PipeShared>,
     side: usize,
+    /// Sends are pushed without publication until [`PipeEnd::flush`] (a batch: the
+    /// socket sets it for the length of one `send_batch` attempt).
+    defer: bool,
+    /// Messages pushed and not yet published (only while `defer`, or until the flush
+    /// that ends it).
+    unflushed: bool,
 }
 
 impl std::fmt::Debug for PipeEnd {
@@ -223,8 +229,15 @@ pub(crate) fn pair(
         PipeEnd {
             shared: shared.clone(),
             side: 0,
+            defer: false,
+            unflushed: false,
         },
-        PipeEnd { shared, side: 1 },
+        PipeEnd {
+            shared,
+            side: 1,
+            defer: false,
+            unflushed: false,
+        },
     )
 }
 
@@ -317,11 +330,13 @@ impl PipeEnd {
         }
     }
 
-    /// Sends one whole message.
+    /// Sends one whole message: published at once, or, while deferring (a batch), at
+    /// the next [`PipeEnd::flush`].
     pub(crate) fn send(&mut self, msg: Message) -> Result<(), SendFail> {
         if self.peer_closed() {
             return Err(SendFail::PeerGone(msg));
         }
+        let defer = self.defer;
         let publish = match self.out_dir() {
             Direction::Latest(slot) => slot.write(msg),
             Direction::Queue(q) => {
@@ -329,6 +344,12 @@ impl PipeEnd {
                 // Clone, and `&mut self` excludes concurrent use).
                 if !unsafe { q.has_room(self.out_window()) } {
                     return Err(SendFail::Full(msg));
+                }
+                if defer {
+                    // SAFETY: unique writer (as above).
+                    unsafe { q.push(msg) };
+                    self.unflushed = true;
+                    return Ok(());
                 }
                 // SAFETY: unique writer (as above).
                 unsafe { q.write(msg) }
@@ -338,6 +359,29 @@ impl PipeEnd {
             self.shared.wake(self.peer());
         }
         Ok(())
+    }
+
+    /// Starts (`true`) or ends (`false`) deferring publication; ending it publishes
+    /// what was pushed meanwhile.
+    pub(crate) fn set_defer(&mut self, on: bool) {
+        self.defer = on;
+        if !on {
+            self.flush();
+        }
+    }
+
+    /// Publishes every message pushed since the last publication, in one publication,
+    /// and wakes the peer if it sleeps: at most one wake-up per batch.
+    pub(crate) fn flush(&mut self) {
+        if !std::mem::take(&mut self.unflushed) {
+            return;
+        }
+        if let Direction::Queue(q) = self.out_dir() {
+            // SAFETY: unique writer (see `send`).
+            if unsafe { q.flush() } == Publish::WakeReader {
+                self.shared.wake(self.peer());
+            }
+        }
     }
 
     /// After a [`SendFail::Full`]: registers to be woken when credit returns. Returns
@@ -414,8 +458,10 @@ impl PipeEnd {
 }
 
 impl Drop for PipeEnd {
-    /// Closing an end: see the module docs.
+    /// Closing an end: see the module docs. What a batch pushed is published first, so
+    /// that the peer reads it before it sees the close.
     fn drop(&mut self) {
+        self.flush();
         // AcqRel: Release orders our last writes before the flag (see `peer_closed`);
         // Acquire lets us use the peer's wake slot if its bit is in the old value. If the
         // peer fills its slot after this, its `set_wake` sees our bit instead.
@@ -469,6 +515,41 @@ mod tests {
             b.send(Message::from("y")),
             Err(SendFail::PeerGone(_))
         ));
+    }
+
+    /// B-1: while deferring, sends are invisible to the peer; ending the batch, or
+    /// closing the end in the middle of one, publishes them.
+    #[test]
+    fn deferred_sends_are_published_at_the_end_of_the_batch_or_at_close() {
+        let (mut c, mut b) = test_pair((10, 10), Some((10, 10)));
+        c.set_defer(true);
+        c.send(Message::from("a")).unwrap();
+        c.send(Message::from("b")).unwrap();
+        assert_eq!(b.recv(), Err(RecvFail::Empty), "not yet published");
+        assert!(!b.readable());
+        c.set_defer(false);
+        assert_eq!(b.recv().unwrap(), Message::from("a"));
+        assert_eq!(b.recv().unwrap(), Message::from("b"));
+        c.set_defer(true);
+        c.send(Message::from("c")).unwrap();
+        drop(c);
+        assert_eq!(
+            b.recv().unwrap(),
+            Message::from("c"),
+            "the close publishes it"
+        );
+        assert_eq!(b.recv(), Err(RecvFail::PeerGone));
+    }
+
+    /// HWM counts pushed messages at once.
+    #[test]
+    fn deferred_sends_count_against_the_window() {
+        let (mut c, _b) = test_pair((1, 1), Some((1, 1)));
+        c.set_defer(true);
+        c.send(Message::from("a")).unwrap();
+        c.send(Message::from("b")).unwrap();
+        assert!(matches!(c.send(Message::from("c")), Err(SendFail::Full(_))));
+        c.set_defer(false);
     }
 
     #[test]

@@ -81,8 +81,11 @@ impl<T> Chunk<T> {
 struct WriterState<T> {
     /// Chunk holding the next slot to write.
     back: *mut Chunk<T>,
-    /// Items written (and, since every write publishes, published).
+    /// Items written.
     written: usize,
+    /// Items published (`flushed..written` are written but not yet visible to the
+    /// reader: a batch being built, see [`Queue::push`]).
+    flushed: usize,
     /// The reader's count as last seen in `credit`; may be stale (too low), never too
     /// high, so it can only make the writer think it has less room than it has.
     seen_read: usize,
@@ -161,6 +164,7 @@ impl<T> Queue<T> {
             writer: Padded(UnsafeCell::new(WriterState {
                 back: std::ptr::null_mut(),
                 written: 0,
+                flushed: 0,
                 seen_read: 0,
             })),
             reader: Padded(UnsafeCell::new(ReaderState {
@@ -234,11 +238,26 @@ impl<T> Queue<T> {
         })
     }
 
-    /// Appends `item` and publishes it.
+    /// Appends `item` and publishes it (with any items pushed before it).
     ///
     /// # Safety
     /// Writer side. (The window is the caller's business: check `has_room` first.)
     pub(crate) unsafe fn write(&self, item: T) -> Publish {
+        // SAFETY: writer side, per the caller's contract.
+        unsafe {
+            self.push(item);
+            self.flush()
+        }
+    }
+
+    /// Appends `item` without publishing it: the reader sees it at the next
+    /// [`Queue::flush`] (or [`Queue::write`]), with everything pushed before it, in one
+    /// publication (a batch; ypipe's `write(incomplete)`). Counts against the window at
+    /// once.
+    ///
+    /// # Safety
+    /// Writer side. (The window is the caller's business: check `has_room` first.)
+    pub(crate) unsafe fn push(&self, item: T) {
         // SAFETY: writer side, per the caller's contract.
         self.writer.0.with_mut(|w| unsafe {
             let w = &mut *w;
@@ -255,7 +274,6 @@ impl<T> Queue<T> {
             // passed them, and the writer never looks back); slot `index` is not yet
             // published, so the reader does not touch it.
             (*w.back).slots[index].with_mut(|slot| (*slot).write(item));
-            let before = w.written;
             w.written = w.written.wrapping_add(1);
             if index == CHUNK_SIZE - 1 {
                 // Acquire: pairs with the reader's Release `swap` into `spare`, so its
@@ -272,6 +290,22 @@ impl<T> Queue<T> {
                 (*w.back).next.store(next, Ordering::Relaxed);
                 w.back = next;
             }
+        })
+    }
+
+    /// Publishes every item pushed since the last publication, with one compare-and-swap
+    /// (nothing to do if there is none).
+    ///
+    /// # Safety
+    /// Writer side.
+    pub(crate) unsafe fn flush(&self) -> Publish {
+        // SAFETY: writer side, per the caller's contract.
+        self.writer.0.with_mut(|w| unsafe {
+            let w = &mut *w;
+            if w.flushed == w.written {
+                return Publish::Done;
+            }
+            let before = std::mem::replace(&mut w.flushed, w.written);
             self.publish(before, w.written)
         })
     }
@@ -517,6 +551,14 @@ impl<T> Writer<T> {
         // SAFETY: as in `has_room`.
         unsafe { self.0.write(item) }
     }
+    pub(crate) fn push(&mut self, item: T) {
+        // SAFETY: as in `has_room`.
+        unsafe { self.0.push(item) }
+    }
+    pub(crate) fn flush(&mut self) -> Publish {
+        // SAFETY: as in `has_room`.
+        unsafe { self.0.flush() }
+    }
 }
 
 #[cfg_attr(not(any(test, loom, shuttle)), allow(dead_code))]
@@ -525,7 +567,7 @@ impl<T> Reader<T> {
         // SAFETY: `Reader` is the unique, non-Clone reader handle; `&mut self`.
         unsafe { self.0.read(window, true) }
     }
-    #[cfg(test)]
+    #[cfg(all(test, not(any(loom, shuttle))))]
     pub(crate) fn readable(&mut self) -> bool {
         // SAFETY: as in `read`.
         unsafe { self.0.readable() }
@@ -552,6 +594,38 @@ impl<T> std::fmt::Debug for Reader<T> {
 #[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
+
+    /// B-1: pushed items stay invisible until the flush, which publishes them all at
+    /// once and asks for one wake-up of a reader that went to sleep; across chunk
+    /// boundaries too.
+    #[test]
+    fn pushed_items_are_published_together_by_one_flush() {
+        let (mut w, mut r) = channel::<usize>();
+        assert_eq!(r.read(0).0, None, "the reader finds nothing and sleeps");
+        let n = CHUNK_SIZE + 3;
+        for i in 0..n {
+            w.push(i);
+            assert!(!r.readable(), "nothing is visible before the flush");
+        }
+        assert_eq!(w.flush(), Publish::WakeReader, "one wake-up for the batch");
+        assert_eq!(w.flush(), Publish::Done, "nothing left to publish");
+        for i in 0..n {
+            assert_eq!(r.read(0).0, Some(i));
+        }
+        assert_eq!(r.read(0).0, None);
+        // An awake reader is not woken; `write` publishes pushed items with its own.
+        w.push(n);
+        assert_eq!(
+            w.write(n + 1),
+            Publish::WakeReader,
+            "the reader slept again"
+        );
+        assert_eq!(r.read(0).0, Some(n));
+        assert_eq!(r.read(0).0, Some(n + 1));
+        w.push(n + 2);
+        drop(w);
+        drop(r); // unpublished items are dropped with the queue (Miri: no leak)
+    }
 
     #[test]
     fn fifo_across_many_chunks() {

@@ -43,7 +43,7 @@ mod imp {
         }
     }
 
-    std::thread_local! {
+    crate::sync::thread_local! {
         /// This thread's freed nodes; only this thread touches it.
         static KEPT: RefCell<Kept> = const { RefCell::new(Kept(Vec::new())) };
     }

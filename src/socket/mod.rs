@@ -17,6 +17,7 @@
 //! the pattern, leave the gate; a blocking call then waits on the socket's [`Notify`]
 //! (prepared before the attempt, so no wake-up is lost) and tries again.
 
+mod batch;
 mod dealer;
 mod gate;
 pub(crate) mod monitor;
@@ -29,6 +30,7 @@ pub(crate) mod router;
 mod xpub;
 mod xsub;
 
+use std::mem::ManuallyDrop;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -42,8 +44,9 @@ use crate::pipe::{self, EndInfo, Hwm, PipeEnd};
 use crate::registry::{Binding, Pending, SocketId, Ticket};
 use crate::route::{PipeId, PipeSet};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use crate::sync::{Arc, UNARMED_ATTEMPTS, UnsafeCell, spin_loop};
+use crate::sync::{Arc, UNARMED_ATTEMPTS, UnsafeCell, model_unwinding, spin_loop};
 use crate::wait::Notify;
+pub use batch::BatchSendError;
 use gate::Gate;
 pub use monitor::{DropReason, Drops, Stats};
 
@@ -488,8 +491,9 @@ pub struct Socket {
     inbox: Arc<Inbox>,
     /// Serialises access to `state`.
     gate: Gate,
-    /// Only touched inside `gate`.
-    state: UnsafeCell<State>,
+    /// Only touched inside `gate`. `ManuallyDrop` so that a failing model can leak it
+    /// (see `Drop for Socket`); otherwise dropped at the end of `Drop for Socket`.
+    state: ManuallyDrop<UnsafeCell<State>>,
     /// SNDTIMEO in nanoseconds (`NO_TIMEOUT`: block). Relaxed: a plain option value.
     send_timeout: AtomicU64,
     /// RCVTIMEO in nanoseconds (`NO_TIMEOUT`: block). Relaxed: a plain option value.
@@ -523,6 +527,11 @@ struct Inside<'a> {
 
 impl Drop for Inside<'_> {
     fn drop(&mut self) {
+        if model_unwinding() {
+            // A failed model unwinds out of a call (loom's deadlock report comes from
+            // inside a blocking wait): the checker's state is gone, leave the gate shut.
+            return;
+        }
         self.socket.gate.leave(&self.socket.notify);
     }
 }
@@ -542,7 +551,7 @@ impl Socket {
             notify,
             inbox: Arc::new(Inbox::new()),
             gate: Gate::new(),
-            state: UnsafeCell::new(State {
+            state: ManuallyDrop::new(UnsafeCell::new(State {
                 sndhwm: DEFAULT_HWM,
                 rcvhwm: DEFAULT_HWM,
                 routing_id: None,
@@ -559,7 +568,7 @@ impl Socket {
                 received: 0,
                 monitor: None,
                 monitor_overflow: 0,
-            }),
+            })),
             send_timeout: AtomicU64::new(NO_TIMEOUT),
             recv_timeout: AtomicU64::new(NO_TIMEOUT),
             enlisted: AtomicBool::new(false),
@@ -1333,6 +1342,13 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
+        if model_unwinding() {
+            // A failed model (the checker's report or the user's assertion) unwinds
+            // through this socket: closing it would be model operations, which panic
+            // again after a deadlock report and abort the process. Leak it: `state` is
+            // never dropped, and the `Arc`s leak by themselves (`sync::Arc`).
+            return;
+        }
         let ctx = &self.ctx;
         self.state.with_mut(|st| {
             // SAFETY: `&mut self`: no other thread can be inside the gate.
@@ -1365,5 +1381,7 @@ impl Drop for Socket {
         if self.enlisted.load(Ordering::Relaxed) {
             self.ctx.remove_socket(self.id);
         }
+        // SAFETY: dropped once, here, as the last use of `state`.
+        unsafe { ManuallyDrop::drop(&mut self.state) };
     }
 }

@@ -83,8 +83,9 @@ impl Behaviour for Rep {
         };
         let n = envelope.len();
         let mut reply = envelope;
-        reply.extend(msg.into_frames());
-        let mut reply = Message::from_frames(reply);
+        // In the request's own vector: no allocation (SPEC F-7).
+        msg.append_to(&mut reply);
+        let mut reply = Message::from_vec(reply);
         loop {
             match end.send(reply) {
                 Ok(()) => return Ok(()),
@@ -107,7 +108,7 @@ impl Behaviour for Rep {
             pipe,
             envelope: frames,
         };
-        Err(SendBlock::Blocked(Message::from_frames(body)))
+        Err(SendBlock::Blocked(Message::from_vec(body)))
     }
 
     /// Writable when a reply is owed and would not wait: its pipe has room, or its
@@ -164,9 +165,22 @@ mod tests {
 
     #[test]
     fn without_prefix_rebuilds_the_original() {
-        let m = Message::from("x");
-        assert_eq!(without_prefix(with_delimiter(m.clone()), 1), m);
-        let m = Message::from_frames(["a", "b"]);
-        assert_eq!(without_prefix(with_delimiter(m.clone()), 1), m);
+        for m in [
+            Message::from("x"),
+            Message::from_frames(["a", "b"]),
+            Message::from_frames(["a", "", "c"]),
+        ] {
+            let (back, spare) = without_prefix(with_delimiter(m.clone(), None), 1);
+            assert_eq!(back, m);
+            let spare = spare.expect("the envelope's vector comes back");
+            assert!(spare.is_empty());
+            // Reusing it gives the same message again.
+            let (again, _) = without_prefix(with_delimiter(m.clone(), Some(spare)), 1);
+            assert_eq!(again, m);
+        }
+        // A spare that is not empty is cleared first.
+        let dirty = vec![Frame::from("junk")];
+        let (m, _) = without_prefix(with_delimiter(Message::from("y"), Some(dirty)), 1);
+        assert_eq!(m, Message::from("y"));
     }
 }

@@ -45,19 +45,26 @@ pub(crate) struct Req {
     phase: Phase,
     /// Every attached pipe (for `discard_queued`), pruned as pipes go.
     all: Vec<PipeId>,
+    /// An empty frame vector for the next request's envelope: the one the last reply
+    /// came back in (REP builds its reply in the request's vector), so that a round
+    /// trip allocates nothing once warm (SPEC F-7).
+    spare: Option<Vec<Frame>>,
 }
 
-/// `msg` with an empty delimiter frame in front.
-pub(super) fn with_delimiter(msg: Message) -> Message {
-    Message::from_frames(std::iter::once(Frame::new()).chain(msg.into_frames()))
+/// `msg` with an empty delimiter frame in front, built in `spare` (or a new vector).
+pub(super) fn with_delimiter(msg: Message, spare: Option<Vec<Frame>>) -> Message {
+    let mut v = spare.unwrap_or_default();
+    v.clear();
+    v.push(Frame::new());
+    msg.append_to(&mut v);
+    Message::from_vec(v)
 }
 
 /// `msg` without its first `n` frames (`n` less than its length), rebuilt so that it
-/// compares equal to the message it was made from.
-pub(super) fn without_prefix(msg: Message, n: usize) -> Message {
-    let mut frames = msg.into_frames();
-    frames.drain(..n.min(frames.len()));
-    Message::from_frames(frames)
+/// compares equal to the message it was made from; and the emptied vector that held the
+/// frames, for reuse.
+pub(super) fn without_prefix(msg: Message, n: usize) -> (Message, Option<Vec<Frame>>) {
+    msg.split_prefix(n)
 }
 
 impl Req {
@@ -121,12 +128,16 @@ impl Behaviour for Req {
             self.phase = Phase::Idle;
         }
         self.discard_queued(pipes);
-        match self.out.send(pipes, with_delimiter(msg)) {
+        match self.out.send(pipes, with_delimiter(msg, self.spare.take())) {
             Ok(pipe) => {
                 self.phase = Phase::AwaitingReply { pipe };
                 Ok(())
             }
-            Err(m) => Err(SendBlock::Blocked(without_prefix(m, 1))),
+            Err(m) => {
+                let (m, spare) = without_prefix(m, 1);
+                self.spare = spare;
+                Err(SendBlock::Blocked(m))
+            }
         }
     }
 
@@ -159,7 +170,9 @@ impl Behaviour for Req {
                 continue;
             }
             self.phase = Phase::Idle;
-            return Attempt::Ready(without_prefix(msg, 1));
+            let (reply, spare) = without_prefix(msg, 1);
+            self.spare = spare;
+            return Attempt::Ready(reply);
         }
         // Every pipe is empty and registered for a wake-up. If the reply pipe is gone,
         // this keeps waiting as libzmq does; `send` is allowed again.

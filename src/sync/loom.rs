@@ -2,19 +2,30 @@
 //! every interleaving and memory-ordering outcome of the code that uses them.
 
 pub(crate) use loom::cell::UnsafeCell;
-pub(crate) use loom::sync::Arc;
 /// Per-thread storage, dropped when a loom thread ends.
 pub(crate) use loom::thread_local;
 
 /// A leak-tracking token: loom fails the model if an allocation holding one is never
 /// dropped by the end of the iteration. Every shared allocation that is not a loom `Arc`
 /// (registry snapshots, queue chunks, inbox nodes) carries one.
+///
+/// While the thread unwinds from a failed model it is leaked instead (dropping it is a
+/// model operation; see `unwind.rs`).
 #[derive(Debug)]
-pub(crate) struct Tracked(#[allow(dead_code)] loom::alloc::Track<()>);
+pub(crate) struct Tracked(std::mem::ManuallyDrop<loom::alloc::Track<()>>);
 
 impl Tracked {
     pub(crate) fn new() -> Self {
-        Tracked(loom::alloc::Track::new(()))
+        Tracked(std::mem::ManuallyDrop::new(loom::alloc::Track::new(())))
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if !super::unwind::model_unwinding() {
+            // SAFETY: dropped once, here; `self.0` is not used again.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.0) }
+        }
     }
 }
 

@@ -23,9 +23,26 @@ mod backend;
 #[path = "std.rs"]
 mod backend;
 
+#[cfg(not(any(loom, shuttle)))]
+pub(crate) use backend::Arc;
 pub(crate) use backend::{
-    Arc, Condvar, Mutex, Tracked, UnsafeCell, atomic, spin_loop, thread_local, yield_now,
+    Condvar, Mutex, Tracked, UnsafeCell, atomic, spin_loop, thread_local, yield_now,
 };
+
+#[cfg(any(loom, shuttle))]
+mod unwind;
+#[cfg(any(loom, shuttle))]
+pub(crate) use unwind::{Arc, model_unwinding};
+
+/// `true` while this thread unwinds from a panic in a model build; always `false` in
+/// ordinary builds. Destructors check it and leak instead of touching the checker's
+/// primitives, so that a failing model ends with the checker's report, not an abort
+/// (`unwind.rs`).
+#[cfg(not(any(loom, shuttle)))]
+#[inline(always)]
+pub(crate) fn model_unwinding() -> bool {
+    false
+}
 
 /// std's `Arc`, in every build: the receiver type `std::task::Wake` requires (and
 /// `Waker::from` takes). Only for `Wake` implementors (the poller's entry wakers): its

@@ -3,7 +3,6 @@
 //! logic races at scale, never memory orderings (that is loom's job).
 
 pub(crate) use super::std_cell::{Tracked, UnsafeCell};
-pub(crate) use shuttle::sync::Arc;
 /// Per-thread storage, dropped when a shuttle thread ends.
 pub(crate) use shuttle::thread_local;
 
