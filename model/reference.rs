@@ -57,6 +57,12 @@ pub(crate) enum Op {
     /// Non-blocking send of a message with `1 + frames % 3` frames.
     TrySend(u8, u8),
     TryRecv(u8),
+    /// `try_send_batch` of `1 + n % 4` one-frame messages (SPEC B-2, B-4): the same as
+    /// that many `try_send`s up to the first failure.
+    TrySendBatch(u8, u8),
+    /// `try_recv_batch` of at most `max % 4` messages (SPEC B-2): the same as that many
+    /// `try_recv`s up to the first failure (`max % 4 == 0`: nothing, `Ok`).
+    TryRecvBatch(u8, u8),
     SetSndHwm(u8, u8),
     SetRcvHwm(u8, u8),
     Shutdown,
@@ -325,6 +331,10 @@ pub(crate) enum Outcome {
     Msg(Message),
     /// A socket was created at this index.
     Created(usize),
+    /// A batch send: how many went, and why it stopped early (if it did).
+    Sent(usize, Option<Error>),
+    /// A batch receive: the messages taken, or the error when none was.
+    Got(Vec<Message>, Option<Error>),
 }
 
 fn parse(name: &str) -> Result<String, Error> {
@@ -1219,6 +1229,67 @@ impl Harness {
                     self.model.coverage.recv_with_3_peers += 1;
                 }
                 (real, model)
+            }
+            Op::TrySendBatch(k, n) => {
+                let s = self.pick(k)?;
+                let msgs: Vec<Message> = (0..1 + n % 4)
+                    .map(|_| {
+                        self.next_msg += 1;
+                        Message::from(self.next_msg.to_le_bytes().to_vec())
+                    })
+                    .collect();
+                let real = match self.sock(s).try_send_batch(msgs.clone()) {
+                    Ok(n) => Outcome::Sent(n, None),
+                    Err(e) => {
+                        assert_eq!(
+                            e.message(),
+                            &msgs[e.sent()],
+                            "a batch that stops gives back the message it stopped at"
+                        );
+                        Outcome::Sent(e.sent(), Some(e.error().clone()))
+                    }
+                };
+                let mut sent = 0;
+                let mut stop = None;
+                for m in msgs {
+                    match self.model.try_send(s, m) {
+                        Ok(()) => sent += 1,
+                        Err(e) => {
+                            stop = Some(e);
+                            break;
+                        }
+                    }
+                }
+                (real, Outcome::Sent(sent, stop))
+            }
+            Op::TryRecvBatch(k, max) => {
+                let s = self.pick(k)?;
+                let max = usize::from(max % 4);
+                let mut out = Vec::new();
+                let real = match self.sock(s).try_recv_batch(&mut out, max) {
+                    Ok(n) => {
+                        assert_eq!(n, out.len(), "the count is what was appended");
+                        Outcome::Got(out, None)
+                    }
+                    Err(e) => {
+                        assert!(out.is_empty(), "a failed batch receive appends nothing");
+                        Outcome::Got(out, Some(e))
+                    }
+                };
+                let mut got = Vec::new();
+                let mut stop = None;
+                while got.len() < max {
+                    match self.model.try_recv(s) {
+                        Ok(m) => got.push(m),
+                        Err(e) => {
+                            if got.is_empty() {
+                                stop = Some(e);
+                            }
+                            break;
+                        }
+                    }
+                }
+                (real, Outcome::Got(got, stop))
             }
             Op::SetSndHwm(k, v) => {
                 let s = self.pick(k)?;

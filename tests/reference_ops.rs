@@ -49,8 +49,10 @@ fn random_op(rng: &mut Rng) -> Op {
         24..=29 => Op::Unbind(a, b),
         30..=41 => Op::Connect(a, b),
         42..=46 => Op::Disconnect(a, b),
-        47..=71 => Op::TrySend(a, b),
-        72..=93 => Op::TryRecv(a),
+        47..=67 => Op::TrySend(a, b),
+        68..=86 => Op::TryRecv(a),
+        87..=89 => Op::TrySendBatch(a, b),
+        90..=93 => Op::TryRecvBatch(a, b),
         94..=96 => Op::SetSndHwm(a, b),
         _ => Op::SetRcvHwm(a, b),
     }
@@ -373,6 +375,13 @@ fn reference_sequences_exercise_delivery_and_errors() {
                     Outcome::Err(e) => format!("{e:?}"),
                     Outcome::Ok => "ok".into(),
                     Outcome::Created(_) => "created".into(),
+                    // Batches: whether they moved messages, and stopped early with some
+                    // sent (partial) or with none.
+                    Outcome::Sent(n, None) => format!("batch-sent-{}", n.min(2)),
+                    Outcome::Sent(0, Some(_)) => "batch-send-refused".into(),
+                    Outcome::Sent(_, Some(_)) => "batch-sent-partial".into(),
+                    Outcome::Got(m, None) => format!("batch-got-{}", m.len().min(2)),
+                    Outcome::Got(_, Some(_)) => "batch-got-none".into(),
                 };
                 *stats.entry(key).or_default() += 1;
             }
@@ -390,6 +399,12 @@ fn reference_sequences_exercise_delivery_and_errors() {
         "HostUnreachable",
         "Terminated",
         "InvalidState",
+        "batch-sent-2",
+        "batch-send-refused",
+        "batch-sent-partial",
+        "batch-got-0",
+        "batch-got-2",
+        "batch-got-none",
     ] {
         assert!(
             stats.keys().any(|s| s.starts_with(k)),

@@ -27,6 +27,8 @@ enum FuzzOp {
     SetSndHwm(u8, u8),
     SetRcvHwm(u8, u8),
     Shutdown,
+    TrySendBatch(u8, u8),
+    TryRecvBatch(u8, u8),
 }
 
 impl From<FuzzOp> for Op {
@@ -43,6 +45,8 @@ impl From<FuzzOp> for Op {
             FuzzOp::SetSndHwm(a, b) => Op::SetSndHwm(a, b),
             FuzzOp::SetRcvHwm(a, b) => Op::SetRcvHwm(a, b),
             FuzzOp::Shutdown => Op::Shutdown,
+            FuzzOp::TrySendBatch(a, b) => Op::TrySendBatch(a, b),
+            FuzzOp::TryRecvBatch(a, b) => Op::TryRecvBatch(a, b),
         }
     }
 }

@@ -146,7 +146,13 @@ impl Socket {
         I::Item: Into<Message>,
     {
         let mut msgs = msgs.into_iter().map(Into::into);
-        let mut held: Option<Message> = None;
+        // The next message to send. Taken before the first attempt, so that a call that
+        // fails before sending anything (shutdown, a timeout) gives back the message it
+        // stopped at, as one that fails later does; an empty batch succeeds at once.
+        let mut held: Option<Message> = msgs.next();
+        if held.is_none() {
+            return Ok(0);
+        }
         let mut sent = 0;
         let result = self.block_on(deadline, |st| {
             st.pipes.set_defer(true);
