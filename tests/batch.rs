@@ -247,3 +247,25 @@ fn b8_blocked_batches_wake_and_end_on_shutdown() {
         );
     });
 }
+
+/// B-1 with a caller's iterator that panics mid-batch: what it had handed over is still
+/// published, and the socket sends normally afterwards (no message stays unpublished).
+#[test]
+fn b9_a_panicking_iterator_ends_the_batch_cleanly() {
+    let ctx = Context::new();
+    let (pull, push) = pair_of(&ctx, SocketType::Pull, SocketType::Push, "b9");
+    pull.set_recv_timeout(Some(HANG)).unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        push.send_batch((0..5).map(|i| {
+            assert!(i < 3, "the caller's iterator fails");
+            num_msg(i)
+        }))
+    }));
+    assert!(r.is_err(), "the panic reaches the caller");
+    for i in 0..3 {
+        assert_eq!(recv_num(&pull), i, "sent before the panic, and published");
+    }
+    push.send(num_msg(9)).unwrap();
+    assert_eq!(recv_num(&pull), 9, "later sends are published at once");
+    assert_empty(&pull);
+}

@@ -156,25 +156,30 @@ impl Socket {
         let mut sent = 0;
         let result = self.block_on(deadline, |st| {
             st.pipes.set_defer(true);
-            let outcome = loop {
-                let Some(m) = held.take().or_else(|| msgs.next()) else {
-                    break Attempt::Ready(());
-                };
-                match st.send(m) {
-                    Ok(()) => sent += 1,
-                    Err(SendBlock::Blocked(m)) => {
-                        held = Some(m);
-                        break Attempt::Blocked;
-                    }
-                    Err(SendBlock::Failed(e, m)) => {
-                        held = Some(m);
-                        break Attempt::Failed(e);
+            // The iterator is the caller's code and may panic: the batch must end (its
+            // pushed messages published, the pipes out of batch mode) either way, or
+            // later sends on this socket would stay unpublished.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                loop {
+                    let Some(m) = held.take().or_else(|| msgs.next()) else {
+                        break Attempt::Ready(());
+                    };
+                    match st.send(m) {
+                        Ok(()) => sent += 1,
+                        Err(SendBlock::Blocked(m)) => {
+                            held = Some(m);
+                            break Attempt::Blocked;
+                        }
+                        Err(SendBlock::Failed(e, m)) => {
+                            held = Some(m);
+                            break Attempt::Failed(e);
+                        }
                     }
                 }
-            };
+            }));
             // Publishes each pipe's share: one publication, at most one wake-up.
             st.pipes.set_defer(false);
-            outcome
+            outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
         match result {
             Ok(()) => Ok(sent),
