@@ -499,8 +499,8 @@ pub struct Socket {
     /// RCVTIMEO in nanoseconds (`NO_TIMEOUT`: block). Relaxed: a plain option value.
     recv_timeout: AtomicU64,
     /// Whether `notify` is in the context's socket set (so that `Context::shutdown`
-    /// wakes it). Set by [`Socket::enlist`] before the first call that may wait or
-    /// watch; read by the close. Most sockets never wait, and never pay for the set.
+    /// wakes it). Set by [`Socket::enlist`] before the socket first sleeps or registers
+    /// a waker; read by the close. Most sockets never wait, and never pay for the set.
     enlisted: AtomicBool,
 }
 
@@ -612,21 +612,27 @@ impl Socket {
         self.with_state(f)
     }
 
-    /// Puts `notify` in the context's socket set, once, before a call that may wait
-    /// on it or watch it: `Context::shutdown` wakes every socket of the set. Joining and
+    /// Puts `notify` in the context's socket set, once, before this socket first sleeps
+    /// on it or registers a waker with it: `Context::shutdown` wakes every socket of the
+    /// set (a call that finds its message at once never joins). Joining and
     /// shutting down are compare-and-swaps on the same set, so either `shutdown` finds
     /// the socket and wakes it, or the join fails with [`Error::Terminated`]. Two
     /// threads sharing the socket may both insert (the second insert replaces the entry
     /// with the same `Notify`).
     fn enlist(&self) -> Result<(), Error> {
-        // Acquire: pairs with the Release store below, so a thread that sees `true`
-        // also sees the completed insertion (the socket set's update happened before).
-        if !self.enlisted.load(Ordering::Acquire) {
+        if !self.is_enlisted() {
             self.ctx.add_socket(self.id, self.notify.clone())?;
             // Release: pairs with the Acquire load above.
             self.enlisted.store(true, Ordering::Release);
         }
         Ok(())
+    }
+
+    /// Has this socket joined the context's socket set ([`Socket::enlist`])?
+    fn is_enlisted(&self) -> bool {
+        // Acquire: pairs with the Release store in `enlist`, so a thread that sees `true`
+        // also sees the completed insertion (the socket set's update happened before).
+        self.enlisted.load(Ordering::Acquire)
     }
 
     /// The blocking shell: attempt, then wait on `notify`, until done or `deadline`.
@@ -641,7 +647,6 @@ impl Socket {
         let mut unarmed = if matches!(deadline, Deadline::Now) {
             0
         } else {
-            self.enlist()?;
             UNARMED_ATTEMPTS
         };
         loop {
@@ -664,6 +669,12 @@ impl Socket {
             if !armed {
                 unarmed -= 1;
                 spin_loop();
+                continue;
+            }
+            if !matches!(deadline, Deadline::Now) && !self.is_enlisted() {
+                // About to sleep for the first time: join the socket set first (so that
+                // shutdown wakes us), then prepare and check again before sleeping.
+                self.enlist()?;
                 continue;
             }
             match deadline {
@@ -724,9 +735,6 @@ impl Socket {
         mut attempt: impl FnMut(&mut State) -> Attempt<T>,
     ) -> std::task::Poll<Result<T, Error>> {
         use std::task::Poll;
-        if let Err(e) = self.enlist() {
-            return Poll::Ready(Err(e));
-        }
         loop {
             let key = self.notify.prepare();
             if self.ctx.is_terminated() {
@@ -736,6 +744,11 @@ impl Socket {
                 Attempt::Ready(v) => return Poll::Ready(Ok(v)),
                 Attempt::Failed(e) => return Poll::Ready(Err(e)),
                 Attempt::Blocked => {}
+            }
+            // Before the waker waits: join the socket set (shutdown wakes its members);
+            // a shutdown that came first refuses the join.
+            if let Err(e) = self.enlist() {
+                return Poll::Ready(Err(e));
             }
             self.notify.watch(watch_id, waker);
             if !self.notify.changed(key) {
