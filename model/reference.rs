@@ -425,9 +425,6 @@ impl Model {
     }
 
     fn new_socket(&mut self, ty: SocketType) -> Outcome {
-        if !ty.is_implemented() {
-            return Outcome::Err(Error::NotSupported);
-        }
         if self.terminated {
             return Outcome::Err(Error::Terminated);
         }

@@ -70,3 +70,48 @@ fn shutdown_unblocks_every_blocked_call() {
         }
     });
 }
+
+/// K-4: `terminate` (shutdown, then wait for every socket to go) racing socket creation
+/// and blocked calls: it returns only after every socket that was created (a creation
+/// racing it either fails with `Terminated` or is waited for) has been dropped.
+#[test]
+fn terminate_waits_for_every_socket() {
+    use shuttle::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    common::check(|| {
+        let ctx = Context::new();
+        let created = Arc::new(AtomicUsize::new(0));
+        let gone = Arc::new(AtomicUsize::new(0));
+        let mut hs = Vec::new();
+        for w in 0..2 {
+            let (ctx, created, gone) = (ctx.clone(), created.clone(), gone.clone());
+            hs.push(shuttle::thread::spawn(move || {
+                let Ok(s) = ctx.socket(if w == 0 {
+                    SocketType::Pull
+                } else {
+                    SocketType::Pair
+                }) else {
+                    return;
+                };
+                created.fetch_add(1, Ordering::SeqCst);
+                let _ = s.bind("inproc://t");
+                assert!(s.recv().is_err());
+                gone.fetch_add(1, Ordering::SeqCst);
+                drop(s);
+            }));
+        }
+        shuttle::thread::yield_now();
+        ctx.terminate();
+        assert_eq!(
+            created.load(Ordering::SeqCst),
+            gone.load(Ordering::SeqCst),
+            "terminate returned while a socket was alive"
+        );
+        for h in hs {
+            h.join().unwrap();
+        }
+        // (Not before the joins: a creation that fails after the shutdown counts itself
+        // for a moment.)
+        assert_eq!(ctx.socket_count(), 0);
+    });
+}

@@ -7,7 +7,7 @@ use crate::reclaim::Domain;
 use crate::registry::{Registry, SocketId};
 use crate::socket::{Socket, SocketType};
 use crate::sync::Arc;
-use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::wait::Notify;
 
 /// A ZeroMQ context: the scope of `inproc://` names and the owner of sockets.
@@ -45,6 +45,11 @@ pub(crate) struct ContextInner {
     terminated: AtomicBool,
     /// Source of socket ids.
     next_id: AtomicU64,
+    /// Sockets of this context not yet closed or dropped (monitors' internal PAIRs
+    /// included), for [`Context::terminate`].
+    live: AtomicUsize,
+    /// Woken when `live` drops to zero; `terminate` sleeps on it.
+    all_closed: Notify,
     /// Reclamation for `registry` and `sockets`. Declared last: dropped after them.
     pub(crate) domain: Domain,
 }
@@ -61,6 +66,8 @@ impl Context {
                 }),
                 terminated: AtomicBool::new(false),
                 next_id: AtomicU64::new(1),
+                live: AtomicUsize::new(0),
+                all_closed: Notify::new(),
                 domain: Domain::new(),
             }),
         }
@@ -71,7 +78,10 @@ impl Context {
     /// # Errors
     /// [`Error::Terminated`] after [`Context::shutdown`].
     pub fn socket(&self, ty: SocketType) -> Result<Socket, Error> {
+        // Counted live before the shutdown check (see `Context::terminate`).
+        self.inner.socket_opened();
         if self.inner.is_terminated() {
+            self.inner.socket_closed();
             return Err(Error::Terminated);
         }
         // Relaxed: ids only need to be unique, which the RMW guarantees.
@@ -121,6 +131,53 @@ impl Context {
         }
     }
 
+    /// Shuts the context down ([`Context::shutdown`]), then waits until every socket of
+    /// the context has been closed or dropped: libzmq's blocking `zmq_ctx_term`. Blocked
+    /// calls on those sockets return [`Error::Terminated`] at once, so threads that own
+    /// them can see it, drop them and finish; this returns when the last one is gone.
+    /// Sockets created by [`Socket::monitor`] go with the socket they monitor.
+    ///
+    /// **Deadlock caveat** (as with libzmq): it waits for sockets that only other code
+    /// can drop. Called on a thread that still holds a socket of this context (or whose
+    /// other sockets are owned by a thread that waits for this one, or were leaked with
+    /// `mem::forget`), it never returns. Drop your own sockets first, or use the
+    /// non-blocking [`Context::shutdown`] and let the sockets go in their own time.
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
+    /// use inproc::{Context, Error, SocketType};
+    /// let ctx = Context::new();
+    /// let pull = ctx.socket(SocketType::Pull)?;
+    /// pull.bind("inproc://term-doc")?;
+    /// let worker = std::thread::spawn(move || {
+    ///     // Blocks until `terminate` shuts the context down, then drops `pull`.
+    ///     assert_eq!(pull.recv(), Err(Error::Terminated));
+    /// });
+    /// ctx.terminate(); // returns once the worker dropped its socket
+    /// assert_eq!(ctx.socket_count(), 0);
+    /// worker.join().unwrap();
+    /// # Ok::<(), inproc::Error>(())
+    /// ```
+    pub fn terminate(&self) {
+        self.shutdown();
+        loop {
+            let key = self.inner.all_closed.prepare();
+            if self.socket_count() == 0 {
+                return;
+            }
+            self.inner.all_closed.wait(key, None);
+        }
+    }
+
+    /// Number of sockets of this context not yet closed or dropped (including the
+    /// internal PAIR of each [`Socket::monitor`]). A [`Context::socket`] call that
+    /// fails because of a shutdown counts itself for the moment it takes to fail.
+    pub fn socket_count(&self) -> usize {
+        // SeqCst: pairs with the SeqCst increment in `socket_opened` against the SeqCst
+        // shutdown flag (see `Context::terminate` and `ContextInner::socket_opened`).
+        self.inner.live.load(Ordering::SeqCst)
+    }
+
     /// Has [`Context::shutdown`] been called?
     pub fn is_shutdown(&self) -> bool {
         self.inner.is_terminated()
@@ -160,6 +217,25 @@ impl ContextInner {
     pub(crate) fn fresh_id(&self) -> u64 {
         // Relaxed: ids only need to be unique, which the RMW guarantees.
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A socket is being created: counted before its creator checks the shutdown flag.
+    /// With the flag store then count load of `terminate` on the other side, this is a
+    /// store-load (Dekker) pair, so all four accesses are SeqCst: either `terminate`
+    /// counts this socket (and waits for it), or the creator sees the shutdown and
+    /// gives up (`socket_closed`).
+    pub(crate) fn socket_opened(&self) {
+        // SeqCst: see above.
+        self.live.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A socket was closed (or never handed out); wakes `terminate` at the last one.
+    pub(crate) fn socket_closed(&self) {
+        // SeqCst: see `socket_opened`. (Its Release half also orders the socket's close
+        // before the wake that `terminate` Acquires.)
+        if self.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.all_closed.wake();
+        }
     }
 
     pub(crate) fn is_terminated(&self) -> bool {

@@ -70,8 +70,13 @@ impl<T: Version> CowCell<T> {
         // SAFETY: `node` was current while we are pinned, so it is not freed before
         // `_guard` drops (it can only be retired, and retirement waits for the guard).
         let node = unsafe { &*node };
-        // SAFETY: the value is never written after publication; shared reads only.
-        node.value.with(|p| f(unsafe { &*p }))
+        node.value.with(|p| {
+            // Still pinned where the value is used, not only where it was loaded (the
+            // model builds check it; a guard dropped early is seeded bug 19).
+            crate::reclaim::assert_pinned();
+            // SAFETY: the value is never written after publication; shared reads only.
+            f(unsafe { &*p })
+        })
     }
 
     /// Replaces the value with `f(current, txn)` atomically, retrying on contention.
@@ -225,9 +230,12 @@ mod tests {
     /// contention). Every read and every update scans the whole value (`LEN` copies of
     /// one number), so a value freed too early is likely freed in the middle of a scan:
     /// UB under Miri, a torn value otherwise. Failed CASes are common here, so a node
-    /// retired before the CAS that unlinks it (seeded bug 35) is retired twice; a read
-    /// that unpins before using the value (seeded bug 19) is caught too. Run under Miri
-    /// with `-Zmiri-many-seeds`: whether a free lands in a scan depends on the schedule.
+    /// retired before the CAS that unlinks it (seeded bug 35) is retired twice. Run under
+    /// Miri with `-Zmiri-many-seeds`: whether a free lands in a scan depends on the
+    /// schedule. (A read that unpins before using the value, seeded bug 19, was caught
+    /// here while each operation registered a fresh crossbeam participant; with
+    /// participants cached per thread, 16 schedules no longer hit its window, so the
+    /// model builds assert "pinned at the point of use" and loom catches it.)
     /// The final value counts the updates: each is applied exactly once. (An update that
     /// pins only after loading `current` is NOT caught by 16 schedules: its window
     /// is the few steps inside crossbeam's `register`.)

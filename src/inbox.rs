@@ -13,7 +13,7 @@
 //! the single consumer, so no thread dereferences a node another thread may free.
 
 use crate::pipe::PipeEnd;
-use crate::sync::atomic::{AtomicPtr, Ordering};
+use crate::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use crate::sync::{Tracked, UnsafeCell};
 
 /// One pushed end.
@@ -31,10 +31,21 @@ fn sealed() -> *mut Node {
     std::ptr::dangling_mut::<Node>()
 }
 
+/// [`Inbox::exclusive`]: the socket takes any number of connections.
+const SHARED: usize = 0;
+/// [`Inbox::exclusive`]: a PAIR without a peer.
+const FREE: usize = 1;
+/// [`Inbox::exclusive`]: a PAIR with a peer (it refuses further connections, D-5).
+const TAKEN: usize = 2;
+
 /// A multi-producer, single-consumer hand-over of pipe ends. See the module docs.
 pub(crate) struct Inbox {
     /// Newest pushed node (null: empty; `sealed()`: closed).
     head: AtomicPtr<Node>,
+    /// For a PAIR: whether it has a peer (`FREE` / `TAKEN`), as of its last change;
+    /// `SHARED` for the other types. A hint that lets `Socket::monitor` refuse an
+    /// endpoint whose PAIR would refuse the monitor's connection (S-3).
+    exclusive: AtomicUsize,
 }
 
 // SAFETY: nodes are owned by the stack between a successful push and the swap that takes
@@ -47,6 +58,35 @@ impl Inbox {
     pub(crate) fn new() -> Self {
         Inbox {
             head: AtomicPtr::new(std::ptr::null_mut()),
+            exclusive: AtomicUsize::new(SHARED),
+        }
+    }
+
+    /// The inbox of a PAIR, which takes one peer at a time (see [`Inbox::refuses_more`]).
+    pub(crate) fn new_exclusive() -> Self {
+        Inbox {
+            head: AtomicPtr::new(std::ptr::null_mut()),
+            exclusive: AtomicUsize::new(FREE),
+        }
+    }
+
+    /// A PAIR records whether it has a peer now (call on changes only).
+    pub(crate) fn set_taken(&self, taken: bool) {
+        // Relaxed: a hint read by `refuses_more`; it publishes no data.
+        self.exclusive
+            .store(if taken { TAKEN } else { FREE }, Ordering::Relaxed);
+    }
+
+    /// Would a connection pushed now be refused, as far as can be told without the
+    /// socket: a PAIR that has a peer, or one that has connections waiting in the
+    /// inbox (the first of which it will take)? A hint: a PAIR whose peer left
+    /// counts as taken until its own next call notices.
+    pub(crate) fn refuses_more(&self) -> bool {
+        // Relaxed: a hint (see `set_taken`).
+        match self.exclusive.load(Ordering::Relaxed) {
+            TAKEN => true,
+            FREE => self.has_items(),
+            _ => false,
         }
     }
 

@@ -18,8 +18,51 @@
 //! # Ok::<(), inproc::Error>(())
 //! ```
 //!
-//! See `SPEC.md` for the numbered rules, the differences from libzmq, and what the
-//! models verify.
+//! # The patterns
+//!
+//! A [`Context`] scopes `inproc://` names; [`Context::socket`] makes a [`Socket`] of one
+//! of the eleven [`SocketType`]s. Sockets [`bind`](Socket::bind) and
+//! [`connect`](Socket::connect) in either order and exchange whole [`Message`]s (one or
+//! more [`Frame`]s).
+//!
+//! | pattern | types | what it does |
+//! |---|---|---|
+//! | exclusive pair | PAIR | one peer, both directions; a second connection is refused |
+//! | pipeline | PUSH → PULL | PUSH load-balances round-robin over peers with room; PULL fair-queues |
+//! | publish/subscribe | PUB/XPUB → SUB/XSUB | prefix subscriptions on the first frame; a publisher never blocks (drops for full or absent subscribers, counted); XPUB sees the subscriptions, XSUB sends them as messages |
+//! | request/reply | REQ ↔ REP | strict alternation; REP answers each request on its envelope |
+//! | routing | DEALER, ROUTER | DEALER load-balances out and fair-queues in, without envelope; ROUTER prefixes each message with its peer's routing id and routes sends by it |
+//!
+//! [`Poller`] waits on several sockets (zmq_poll), [`proxy`] forwards between two
+//! (zmq_proxy), [`Socket::send_async`] / [`Socket::recv_async`] run on any executor, and
+//! [`Socket::stats`] / [`Socket::monitor`] say what happened to every message.
+//!
+//! # Guarantees
+//!
+//! - **Ordering and atomicity**: per connection and direction, messages arrive in the
+//!   order sent, each exactly once, multipart messages whole or not at all.
+//! - **High-water marks**: a connection holds at most the sender's SNDHWM plus the
+//!   receiver's RCVHWM messages (default 1000 each, 0 = unlimited); a full window makes
+//!   `send` block (`try_send`: [`Error::WouldBlock`]), except for the types that drop
+//!   instead, as in libzmq (PUB/XPUB, XSUB, ROUTER without mandatory), which count it.
+//!   Connect before bind works: the connector can send up to its own SNDHWM, and a bind
+//!   delivers what waited, in order.
+//! - **What close loses**: closing (or dropping) a socket never blocks; what it sent
+//!   stays readable by its peers; what was queued *toward* it is dropped; messages sent
+//!   on a connection whose name was never bound follow [`Socket::set_linger`]. Its names
+//!   are free when `close` returns. [`Context::shutdown`] makes every call return
+//!   [`Error::Terminated`] at once; [`Context::terminate`] also waits until every socket
+//!   is gone.
+//! - **Threads**: [`Context`] is `Clone + Send + Sync`; [`Socket`] is `Send + Sync` with
+//!   `&self` methods, calls on one socket from several threads are serialised, and a
+//!   thread blocked in `recv` does not block another thread's `send`.
+//! - **Errors**: every misuse is a typed [`Error`] (never a panic or a hang) with
+//!   libzmq's errno ([`Error::errno`]); a failed send gives its message back
+//!   ([`SendError`]).
+//!
+//! The numbered rules, each with the test that checks it, the table of differences from
+//! libzmq 4.3, and what the models verify are in `SPEC.md` at the root of the
+//! repository (`SPEC.md` in the crate's source; section 9 lists the differences).
 //!
 //! # Check your own code
 //!
@@ -69,6 +112,7 @@ mod reclaim;
 mod registry;
 mod route;
 mod socket;
+#[doc(hidden)]
 pub mod sync;
 mod wait;
 
@@ -90,7 +134,7 @@ pub use endpoint::{Endpoint, EndpointError, MAX_NAME_LEN};
 pub use error::{Error, SendError};
 pub use frame::{Frame, INLINE_MAX};
 pub use future::{RecvFuture, SendFuture};
-pub use msg::Message;
+pub use msg::{IntoFrames, Message};
 pub use poller::{Event, Interest, Poller};
 pub use proxy::proxy;
 pub use socket::{

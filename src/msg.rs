@@ -129,6 +129,113 @@ impl Message {
         }
     }
 
+    /// Inserts a frame before the first one (an envelope frame, say).
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return }
+    /// use inproc::Message;
+    /// let mut m = Message::from("body");
+    /// m.push_front("");
+    /// m.push_front("peer-id");
+    /// assert_eq!(m, Message::from_frames(["peer-id", "", "body"]));
+    /// assert_eq!(m.pop_front().unwrap(), "peer-id");
+    /// assert_eq!(m.pop_front().unwrap(), "");
+    /// assert_eq!(m.pop_front(), None, "the last frame stays");
+    /// assert_eq!(m.as_str(), Ok("body"));
+    /// ```
+    pub fn push_front(&mut self, frame: impl Into<Frame>) {
+        let frame = frame.into();
+        match &mut self.frames {
+            Frames::Many(v) => v.insert(0, frame),
+            Frames::One(b) => {
+                let first = std::mem::take(b);
+                self.frames = Frames::Many(vec![frame, first]);
+            }
+        }
+    }
+
+    /// Removes and returns the first frame, if there is another one after it: a message
+    /// always keeps at least one frame, so a one-frame message gives `None` and stays as
+    /// it is. (To take every frame, iterate the message by value: `for f in msg`.)
+    pub fn pop_front(&mut self) -> Option<Frame> {
+        let Frames::Many(v) = &mut self.frames else {
+            return None;
+        };
+        let first = v.remove(0);
+        if v.len() == 1 {
+            let last = v.pop().unwrap_or_default();
+            self.frames = Frames::One(last);
+        }
+        Some(first)
+    }
+
+    /// Removes and returns the last frame, if there is another one before it (see
+    /// [`Message::pop_front`]).
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return }
+    /// use inproc::Message;
+    /// let mut m = Message::from_frames(["a", "b"]);
+    /// assert_eq!(m.pop().unwrap(), "b");
+    /// assert_eq!(m.pop(), None);
+    /// assert_eq!(m, Message::from("a"));
+    /// ```
+    pub fn pop(&mut self) -> Option<Frame> {
+        let Frames::Many(v) = &mut self.frames else {
+            return None;
+        };
+        let last = v.pop();
+        if v.len() == 1 {
+            let first = v.pop().unwrap_or_default();
+            self.frames = Frames::One(first);
+        }
+        last
+    }
+
+    /// The first frame (there always is one).
+    pub fn first(&self) -> &Frame {
+        &self.frames()[0]
+    }
+
+    /// The first frame as UTF-8 text (the payload of a one-frame text message; the
+    /// topic or routing id of a multipart one). No copy.
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return }
+    /// use inproc::Message;
+    /// assert_eq!(Message::from("hello").as_str(), Ok("hello"));
+    /// assert!(Message::from(&[0xff_u8][..]).as_str().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// The [`std::str::Utf8Error`] if the first frame is not valid UTF-8.
+    pub fn as_str(&self) -> Result<&str, std::str::Utf8Error> {
+        std::str::from_utf8(self.first())
+    }
+
+    /// The text of a one-frame message of valid UTF-8 (one copy); otherwise the message
+    /// back, unchanged.
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return }
+    /// use inproc::Message;
+    /// assert_eq!(Message::from("hi").into_string(), Ok(String::from("hi")));
+    /// let two = Message::from_frames(["a", "b"]);
+    /// assert_eq!(two.clone().into_string(), Err(two));
+    /// ```
+    ///
+    /// # Errors
+    /// The message itself, if it has more than one frame or is not valid UTF-8.
+    pub fn into_string(self) -> Result<String, Message> {
+        match &self.frames {
+            Frames::One(f) => match std::str::from_utf8(f) {
+                Ok(s) => Ok(s.to_owned()),
+                Err(_) => Err(self),
+            },
+            Frames::Many(_) => Err(self),
+        }
+    }
+
     /// Number of frames (at least 1).
     pub fn len(&self) -> usize {
         self.frames().len()
@@ -145,6 +252,87 @@ impl Message {
         self.frames().iter().map(|f| f.len()).sum()
     }
 }
+
+/// The frames of a message, by value, in order: `for frame in msg { ... }`
+/// (no allocation for a one-frame message).
+impl IntoIterator for Message {
+    type Item = Frame;
+    type IntoIter = IntoFrames;
+
+    fn into_iter(self) -> IntoFrames {
+        IntoFrames {
+            inner: match self.frames {
+                Frames::One(f) => FramesIter::One(Some(f)),
+                Frames::Many(v) => FramesIter::Many(v.into_iter()),
+            },
+        }
+    }
+}
+
+/// The frames of a message, by reference, in order.
+impl<'a> IntoIterator for &'a Message {
+    type Item = &'a Frame;
+    type IntoIter = std::slice::Iter<'a, Frame>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.frames().iter()
+    }
+}
+
+/// A message's frames, by value ([`Message`]'s `IntoIterator`).
+///
+/// ```
+/// # if inproc::sync::MODEL_BUILD { return }
+/// use inproc::Message;
+/// let msg = Message::from_frames(["id", "", "body"]);
+/// let frames: Vec<String> = msg
+///     .into_iter()
+///     .map(|f| String::from_utf8(f.to_vec()).unwrap())
+///     .collect();
+/// assert_eq!(frames, ["id", "", "body"]);
+/// ```
+#[derive(Debug)]
+pub struct IntoFrames {
+    inner: FramesIter,
+}
+
+#[derive(Debug)]
+enum FramesIter {
+    One(Option<Frame>),
+    Many(std::vec::IntoIter<Frame>),
+}
+
+impl Iterator for IntoFrames {
+    type Item = Frame;
+
+    fn next(&mut self) -> Option<Frame> {
+        match &mut self.inner {
+            FramesIter::One(f) => f.take(),
+            FramesIter::Many(it) => it.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match &self.inner {
+            FramesIter::One(f) => usize::from(f.is_some()),
+            FramesIter::Many(it) => it.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl DoubleEndedIterator for IntoFrames {
+    fn next_back(&mut self) -> Option<Frame> {
+        match &mut self.inner {
+            FramesIter::One(f) => f.take(),
+            FramesIter::Many(it) => it.next_back(),
+        }
+    }
+}
+
+impl ExactSizeIterator for IntoFrames {}
+
+impl std::iter::FusedIterator for IntoFrames {}
 
 impl Default for Message {
     fn default() -> Self {
@@ -222,5 +410,54 @@ mod tests {
         let mut one = Message::from("x");
         one.push("y");
         assert_eq!(one, Message::from_frames(["x", "y"]));
+    }
+
+    /// F-8: front and back frame operations keep the one-frame representation canonical
+    /// (so equality and hashing agree with `from_frames`), and never leave a message
+    /// without a frame.
+    #[test]
+    fn f8_push_pop_front_and_back() {
+        let mut m = Message::from("body");
+        assert_eq!(m.pop_front(), None);
+        assert_eq!(m.pop(), None);
+        assert_eq!(m, Message::from("body"));
+        m.push_front("b");
+        m.push_front("a");
+        m.push("c");
+        assert_eq!(m, Message::from_frames(["a", "b", "body", "c"]));
+        assert_eq!(m.first(), "a");
+        assert_eq!(m.pop().unwrap(), "c");
+        assert_eq!(m.pop_front().unwrap(), "a");
+        assert_eq!(m.pop_front().unwrap(), "b");
+        assert!(matches!(m.frames, Frames::One(_)), "back to one frame");
+        assert_eq!(m, Message::from("body"));
+        let mut two = Message::from_frames(["x", "y"]);
+        assert_eq!(two.pop().unwrap(), "y");
+        assert!(matches!(two.frames, Frames::One(_)));
+        assert_eq!(two, Message::from("x"));
+    }
+
+    /// F-8: text access and by-value iteration.
+    #[test]
+    fn f8_text_and_iteration() {
+        assert_eq!(Message::from("héllo").as_str(), Ok("héllo"));
+        assert!(Message::from(&[b'a', 0xff][..]).as_str().is_err());
+        assert_eq!(Message::from_frames(["t", "x"]).as_str(), Ok("t"));
+        assert_eq!(Message::from("s").into_string(), Ok(String::from("s")));
+        let bad = Message::from(vec![0xc3_u8]);
+        assert_eq!(bad.clone().into_string(), Err(bad));
+        let m = Message::from_frames(["a", "b", "c"]);
+        let by_ref: Vec<&Frame> = (&m).into_iter().collect();
+        assert_eq!(by_ref.len(), 3);
+        let it = m.clone().into_iter();
+        assert_eq!(it.len(), 3);
+        assert_eq!(it.rev().collect::<Vec<_>>(), ["c", "b", "a"]);
+        let one: Vec<Frame> = Message::from("only").into_iter().collect();
+        assert_eq!(one, ["only"]);
+        let mut it = Message::from("z").into_iter();
+        assert_eq!(it.size_hint(), (1, Some(1)));
+        assert_eq!(it.next().unwrap(), "z");
+        assert_eq!(it.next(), None);
+        assert_eq!(it.next(), None);
     }
 }

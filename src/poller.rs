@@ -152,6 +152,9 @@ struct Entry<'a> {
     interest: Interest,
     watch_id: u64,
     waker: WakeArc<EntryWaker>,
+    /// Taken out by [`Poller::remove`]: no longer watched, checked or reported (its
+    /// token is not reused).
+    removed: bool,
 }
 
 /// Waits on several sockets at once, level-triggered like `zmq_poll`: [`Poller::add`]
@@ -161,7 +164,52 @@ struct Entry<'a> {
 /// timeout, and [`Error::Terminated`] once a registered socket's context is shut down.
 /// A wake-up re-checks only the registrations whose socket signalled an event (and those
 /// ready last time), so idle registrations cost nothing. SPEC.md section 5d (W-1 to W-8)
-/// has the rules.
+/// has the rules; [`Poller::remove`] and [`Poller::modify`] change registrations.
+///
+/// The poller borrows its sockets (`Poller<'a>`), so they must outlive it. To keep a
+/// poller and its sockets together (in a struct, or moved into a thread), own the
+/// sockets (in a `Vec<Socket>`, or `Arc<Socket>` clones when other threads use them too)
+/// and build the poller from references where it is used, for instance at the top of
+/// the thread's loop or of the function that waits: making a `Poller` is cheap (one
+/// allocation, plus one watcher per `add`).
+///
+/// ```
+/// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
+/// use std::sync::Arc;
+/// use inproc::{Context, Interest, Poller, SocketType};
+/// let ctx = Context::new();
+/// let jobs = Arc::new(ctx.socket(SocketType::Pull)?);
+/// let control = Arc::new(ctx.socket(SocketType::Pull)?);
+/// jobs.bind("inproc://owning-jobs")?;
+/// control.bind("inproc://owning-ctl")?;
+/// let worker = {
+///     let (jobs, control) = (jobs.clone(), control.clone());
+///     std::thread::spawn(move || -> Result<usize, inproc::Error> {
+///         // The thread owns its `Arc`s; the poller borrows them for the loop.
+///         let mut poller = Poller::new();
+///         let tj = poller.add(&jobs, Interest::READABLE);
+///         let tc = poller.add(&control, Interest::READABLE);
+///         let mut done = 0;
+///         loop {
+///             for ev in poller.wait(None)?.to_vec() {
+///                 if ev.token == tj { jobs.recv()?; done += 1; }
+///                 if ev.token == tc { return Ok(done); }
+///             }
+///         }
+///     })
+/// };
+/// let push = ctx.socket(SocketType::Push)?;
+/// push.connect("inproc://owning-jobs")?;
+/// push.send("job")?;
+/// let stop = ctx.socket(SocketType::Push)?;
+/// stop.connect("inproc://owning-ctl")?;
+/// stop.send("stop")?;
+/// // Both may be ready in one `wait`: the job comes first (token order), else it is
+/// // still queued when the worker stops.
+/// let done = worker.join().unwrap()?;
+/// assert_eq!(done + jobs.try_recv().map_or(0, |_| 1), 1);
+/// # Ok::<(), inproc::Error>(())
+/// ```
 ///
 /// ```
 /// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
@@ -235,28 +283,76 @@ impl<'a> Poller<'a> {
             interest,
             watch_id,
             waker,
+            removed: false,
         });
         // Checked by the next pass; events after the `watch` above mark it dirty.
         self.carry.push(index);
         index
     }
 
-    /// The number of registrations.
-    pub fn len(&self) -> usize {
-        self.entries.len()
+    /// Removes registration `token`: its socket is no longer watched and `wait` no
+    /// longer reports it. Returns the socket, or `None` if `token` is not a current
+    /// registration (never returned by [`Poller::add`], or removed already). Tokens are
+    /// not reused: later `add`s get new ones.
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
+    /// use inproc::{Context, Interest, Poller, SocketType};
+    /// use std::time::Duration;
+    /// let ctx = Context::new();
+    /// let (a, b) = (ctx.socket(SocketType::Pair)?, ctx.socket(SocketType::Pair)?);
+    /// a.bind("inproc://poller-remove-doc")?;
+    /// b.connect("inproc://poller-remove-doc")?;
+    /// let mut poller = Poller::new();
+    /// let ta = poller.add(&a, Interest::READABLE);
+    /// let tb = poller.add(&b, Interest::WRITABLE);
+    /// assert_eq!(poller.wait(Some(Duration::ZERO))?.len(), 1); // b is writable
+    /// poller.remove(tb);
+    /// assert!(poller.wait(Some(Duration::ZERO))?.is_empty());
+    /// // Now wait for `a` to be writable instead of readable.
+    /// assert!(poller.modify(ta, Interest::WRITABLE));
+    /// assert_eq!(poller.wait(Some(Duration::ZERO))?[0].token, ta);
+    /// # Ok::<(), inproc::Error>(())
+    /// ```
+    pub fn remove(&mut self, token: usize) -> Option<&'a Socket> {
+        let e = self.entries.get_mut(token).filter(|e| !e.removed)?;
+        e.removed = true;
+        e.socket.unwatch(e.watch_id);
+        // Not reported again (a stale index in `carry` or the dirty list is skipped).
+        self.events.retain(|ev| ev.token != token);
+        Some(e.socket)
     }
 
-    /// Has nothing been registered?
+    /// Changes what registration `token` waits for; the next `wait` checks it with the
+    /// new interest. Returns `false` (and changes nothing) if `token` is not a current
+    /// registration.
+    pub fn modify(&mut self, token: usize, interest: Interest) -> bool {
+        let Some(e) = self.entries.get_mut(token).filter(|e| !e.removed) else {
+            return false;
+        };
+        e.interest = interest;
+        self.carry.push(token);
+        true
+    }
+
+    /// The number of current registrations (added and not removed).
+    pub fn len(&self) -> usize {
+        self.entries.iter().filter(|e| !e.removed).count()
+    }
+
+    /// Is nothing registered (nothing added, or everything removed)?
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// The socket registered under `token`.
     ///
     /// # Panics
-    /// If `token` was not returned by this poller's [`Poller::add`].
+    /// If `token` was not returned by this poller's [`Poller::add`], or was removed.
     pub fn socket(&self, token: usize) -> &'a Socket {
-        self.entries[token].socket
+        let e = &self.entries[token];
+        assert!(!e.removed, "Poller::socket: token {token} was removed");
+        e.socket
     }
 
     /// Total readiness checks this poller has made (one per registration looked at by a
@@ -277,7 +373,7 @@ impl<'a> Poller<'a> {
     /// with nothing registered (it could never return).
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<&[Event], Error> {
         self.events.clear();
-        if self.entries.is_empty() && timeout.is_none() {
+        if self.is_empty() && timeout.is_none() {
             return Err(Error::InvalidArgument(
                 "Poller::wait(None) with no socket registered would never return",
             ));
@@ -301,6 +397,9 @@ impl<'a> Poller<'a> {
             todo.dedup();
             for (n, &i) in todo.iter().enumerate() {
                 let e = &self.entries[i];
+                if e.removed {
+                    continue;
+                }
                 if e.socket.is_terminated() {
                     // Keep the unchecked rest (and this one) for the next call.
                     self.carry = todo[n..].to_vec();
@@ -341,7 +440,7 @@ impl Drop for Poller<'_> {
             // A failed model unwinds: leave the watchers registered (see `sync::unwind`).
             return;
         }
-        for e in &self.entries {
+        for e in self.entries.iter().filter(|e| !e.removed) {
             e.socket.unwatch(e.watch_id);
         }
     }

@@ -97,15 +97,18 @@ impl Notify {
             self.cond.notify_all();
         }
         if old & WATCHED != 0 {
-            // Wake outside the lock: a waker may run arbitrary code.
+            // Wake outside the lock: a waker may run arbitrary code. A user's waker that
+            // panics (in `clone`, `wake` or its drop) must not make this caller (a
+            // sender whose message was delivered, a close, a shutdown) panic, nor keep
+            // the other watchers from being woken: each call is contained.
             let wakers: Vec<Waker> = self
                 .watchers
                 .lock()
                 .iter()
-                .map(|(_, w)| w.clone())
+                .filter_map(|(_, w)| contain(|| w.clone()))
                 .collect();
             for w in wakers {
-                w.wake();
+                let _ = contain(move || w.wake());
             }
         }
     }
@@ -197,6 +200,27 @@ impl Notify {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Runs `f`, a call into a user's `Waker`, and swallows a panic out of it (its message
+/// was printed by the panic hook): `None` if it panicked. In model builds `f` runs as
+/// is, so that a checker's own panics (a deadlock report) are not caught.
+fn contain<R>(f: impl FnOnce() -> R) -> Option<R> {
+    if crate::sync::MODEL_BUILD {
+        return Some(f());
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => Some(r),
+        Err(payload) => {
+            // Even the payload's drop is user code; a panic in it is swallowed (and its
+            // own payload leaked rather than dropped).
+            if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(payload)))
+            {
+                std::mem::forget(p);
+            }
+            None
         }
     }
 }

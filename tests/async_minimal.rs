@@ -270,3 +270,49 @@ fn a3_completed_futures_leave_no_watcher() {
         assert_eq!(u.wakes.load(Ordering::Relaxed), 1);
     });
 }
+
+/// Panics when woken.
+struct Panicking;
+
+impl Wake for Panicking {
+    fn wake(self: Arc<Self>) {
+        panic!("a user's waker panics (expected by the test)");
+    }
+}
+
+/// a user's waker that panics does not make the sender's call panic (the message
+/// was delivered), and the socket's other watchers are still woken.
+#[test]
+fn a8_panicking_waker_does_not_break_the_sender() {
+    with_hang_guard(HANG, || {
+        let ctx = Context::new();
+        let (a, b) = pair_of(&ctx, SocketType::Pair, SocketType::Pair, "a8");
+        let bad = Waker::from(Arc::new(Panicking));
+        let (good, good_waker) = unpark_waker();
+        let mut f1 = pin!(a.recv_async());
+        let mut f2 = pin!(a.recv_async());
+        assert!(
+            f1.as_mut()
+                .poll(&mut TaskContext::from_waker(&bad))
+                .is_pending()
+        );
+        assert!(
+            f2.as_mut()
+                .poll(&mut TaskContext::from_waker(&good_waker))
+                .is_pending()
+        );
+        // The send wakes both watchers; the first one panics inside the wake.
+        b.send("delivered").unwrap();
+        assert!(
+            good.wakes.load(Ordering::Relaxed) >= 1,
+            "the other watcher was woken"
+        );
+        match f2.as_mut().poll(&mut TaskContext::from_waker(&good_waker)) {
+            Poll::Ready(m) => assert_eq!(m.unwrap(), Message::from("delivered")),
+            Poll::Pending => panic!("the message is there"),
+        }
+        // The socket keeps working, the panicking watcher still registered.
+        b.send("again").unwrap();
+        assert_eq!(recv(&a), Message::from("again"));
+    });
+}

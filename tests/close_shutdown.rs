@@ -1,4 +1,4 @@
-//! Integration tests of closing sockets and shutting contexts down: SPEC rules K-1 to K-3.
+//! Integration tests of closing sockets and shutting contexts down: SPEC rules K-1 to K-4.
 #![cfg(not(any(loom, shuttle)))]
 
 mod common;
@@ -366,5 +366,57 @@ fn k3_nothing_leaks_after_shutdown() {
         drop(lonely);
         drop(ctx);
         assert_eq!(dropped(&drops), 1);
+    });
+}
+
+/// K-4: `terminate` shuts the context down, then waits until every socket (a monitor's
+/// internal PAIR included) is closed or dropped: sockets owned by other threads see
+/// `Terminated`, drop, and then `terminate` returns; a context without live sockets
+/// returns at once; socket creation after it fails.
+#[test]
+fn k4_terminate_waits_until_every_socket_is_dropped() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    with_hang_guard(Duration::from_secs(60), || {
+        for round in 0..20 {
+            let ctx = Context::new();
+            assert_eq!(ctx.socket_count(), 0);
+            let pull = sock(&ctx, SocketType::Pull);
+            pull.bind(&ep("k4")).unwrap();
+            let push = sock(&ctx, SocketType::Push);
+            push.connect(&ep("k4")).unwrap();
+            let mon = sock(&ctx, SocketType::Pair);
+            mon.bind(&ep("k4-mon")).unwrap();
+            push.monitor(&ep("k4-mon")).unwrap();
+            assert_eq!(ctx.socket_count(), 4, "the monitor's PAIR counts");
+            drop(mon);
+            assert_eq!(ctx.socket_count(), 3);
+            let released = Arc::new(AtomicBool::new(false));
+            let (r1, r2) = (released.clone(), released.clone());
+            // One thread blocks in recv until the shutdown; the other waits for a message
+            // that never comes, then lets its socket go after the first one did.
+            let t1 = std::thread::spawn(move || {
+                assert_eq!(pull.recv(), Err(Error::Terminated));
+                drop(pull);
+            });
+            let t2 = std::thread::spawn(move || {
+                t1.join().unwrap();
+                r2.store(true, Ordering::SeqCst);
+                drop(push); // the last socket (and its monitor's PAIR)
+            });
+            ctx.terminate();
+            assert!(
+                r1.load(Ordering::SeqCst),
+                "terminate returned early, round {round}"
+            );
+            assert_eq!(ctx.socket_count(), 0);
+            assert_eq!(ctx.socket(SocketType::Pair).unwrap_err(), Error::Terminated);
+            assert_eq!(ctx.socket_count(), 0, "a refused creation leaves no count");
+            ctx.terminate(); // idempotent, nothing to wait for
+            t2.join().unwrap();
+        }
+        let ctx = Context::new();
+        drop(sock(&ctx, SocketType::Rep));
+        ctx.terminate();
+        assert!(ctx.is_shutdown());
     });
 }

@@ -477,3 +477,29 @@ fn t1_blocked_recv_does_not_block_send() {
         }
     });
 }
+
+/// F-8: `recv_string` gives the text of a one-frame UTF-8 message and gives any other
+/// message back whole; a multipart message can be taken apart by value.
+#[test]
+fn f8_recv_string_and_frames_by_value() {
+    let ctx = Context::new();
+    let (a, b) = pair_of(&ctx, SocketType::Pair, SocketType::Pair, "f8");
+    b.send("text").unwrap();
+    b.send(&[0xff_u8, 0xfe][..]).unwrap();
+    let mut multi = Message::from("body");
+    multi.push_front("topic");
+    b.send(multi.clone()).unwrap();
+    assert_eq!(a.recv_string().unwrap(), Ok(String::from("text")));
+    assert_eq!(
+        a.recv_string().unwrap(),
+        Err(Message::from(&[0xff_u8, 0xfe][..]))
+    );
+    let got = a.recv_string().unwrap().unwrap_err();
+    assert_eq!(got, multi);
+    assert_eq!(got.as_str(), Ok("topic"));
+    let parts: Vec<_> = got.into_iter().collect();
+    assert_eq!(parts, ["topic", "body"]);
+    drop(b);
+    a.set_recv_timeout(Some(Duration::ZERO)).unwrap();
+    assert_eq!(a.recv_string(), Err(Error::WouldBlock));
+}

@@ -143,7 +143,6 @@ fn m1_out_of_range_options() {
 fn m1_every_socket_type_can_be_created() {
     let ctx = Context::new();
     for ty in SocketType::ALL {
-        assert!(ty.is_implemented(), "{ty}");
         let s = ctx.socket(ty).unwrap_or_else(|e| panic!("{ty}: {e}"));
         assert_eq!(s.socket_type(), ty);
     }

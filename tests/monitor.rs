@@ -164,3 +164,116 @@ fn s4_full_monitor_never_blocks() {
     }
     assert_eq!(got, 1_001);
 }
+
+/// S-5 / D-5: what a refused PAIR connector sent before it learnt of the refusal (those
+/// sends returned `Ok`) is counted as dropped (`refused`), in `stats()` and as a monitor
+/// `dropped` event; its next send then fails with `HostUnreachable`.
+#[test]
+fn s5_refused_pair_connector_counts_what_it_lost() {
+    let ctx = Context::new();
+    let a = sock(&ctx, SocketType::Pair);
+    a.bind("inproc://s5").unwrap();
+    let b = sock(&ctx, SocketType::Pair);
+    b.connect("inproc://s5").unwrap();
+    let mon = sock(&ctx, SocketType::Pair);
+    mon.bind("inproc://s5-mon").unwrap();
+    let c = sock(&ctx, SocketType::Pair);
+    c.monitor("inproc://s5-mon").unwrap();
+    c.connect("inproc://s5").unwrap();
+    assert_eq!(event(&mon), ("connected".into(), "inproc://s5".into()));
+    // Before `a` has looked at the connection, c's sends succeed.
+    c.send("lost 1").unwrap();
+    c.send("lost 2").unwrap();
+    assert_eq!(c.stats().dropped.refused, 0, "not refused yet");
+    // `a` adopts and refuses c's connection on its next call.
+    assert_eq!(a.try_recv(), Err(Error::WouldBlock));
+    let stats = c.stats();
+    assert_eq!(stats.dropped.refused, 2, "{stats:?}");
+    assert_eq!(stats.dropped.total(), 2);
+    assert_eq!(stats.sent, 2, "the sends were accepted");
+    assert_eq!(stats.connections, 0);
+    assert_eq!(event(&mon), ("dropped".into(), "refused 2".into()));
+    assert_eq!(
+        c.try_send("x").unwrap_err().error(),
+        &Error::HostUnreachable
+    );
+    assert_eq!(c.stats().dropped.refused, 2, "counted once");
+    // Found by a send instead of `stats`: the same count.
+    let d = sock(&ctx, SocketType::Pair);
+    d.connect("inproc://s5").unwrap();
+    d.send("lost 3").unwrap();
+    assert_eq!(a.try_recv(), Err(Error::WouldBlock));
+    assert_eq!(d.send("y").unwrap_err().error(), &Error::HostUnreachable);
+    assert_eq!(d.stats().dropped.refused, 1);
+    // Found at close: reported to the monitor before `closed`.
+    let e = sock(&ctx, SocketType::Pair);
+    let mon2 = sock(&ctx, SocketType::Pair);
+    mon2.bind("inproc://s5-mon2").unwrap();
+    e.monitor("inproc://s5-mon2").unwrap();
+    e.connect("inproc://s5").unwrap();
+    e.send("lost 4").unwrap();
+    assert_eq!(a.try_recv(), Err(Error::WouldBlock));
+    drop(e);
+    assert_eq!(event(&mon2), ("connected".into(), "inproc://s5".into()));
+    assert_eq!(event(&mon2), ("dropped".into(), "refused 1".into()));
+    assert_eq!(event(&mon2), ("closed".into(), "inproc://s5".into()));
+    // The accepted peer lost nothing.
+    b.send("kept").unwrap();
+    assert_eq!(a.recv_timeout(HANG).unwrap(), Message::from("kept"));
+}
+
+/// S-3: `monitor` on an endpoint whose PAIR already has a peer (or has a connection
+/// waiting that it will take first) fails with `HostUnreachable` instead of losing every
+/// event; monitoring the same endpoint again keeps the monitor; a refusal the call could
+/// not see shows as overflow and drops the monitor.
+#[test]
+fn s3_monitor_to_a_taken_pair_is_an_error() {
+    let ctx = Context::new();
+    let mon = sock(&ctx, SocketType::Pair);
+    mon.bind("inproc://s3-taken").unwrap();
+    let first = sock(&ctx, SocketType::Push);
+    // Waiting in the PAIR's inbox (the PAIR made no call yet): it will take it first.
+    first.monitor("inproc://s3-taken").unwrap();
+    let second = sock(&ctx, SocketType::Pull);
+    assert_eq!(
+        second.monitor("inproc://s3-taken"),
+        Err(Error::HostUnreachable)
+    );
+    // Adopted now: still taken.
+    first.bind("inproc://s3-first").unwrap();
+    assert_eq!(event(&mon), ("bound".into(), "inproc://s3-first".into()));
+    assert_eq!(
+        second.monitor("inproc://s3-taken"),
+        Err(Error::HostUnreachable)
+    );
+    // Monitoring the same endpoint again keeps the working monitor.
+    first.monitor("inproc://s3-taken").unwrap();
+    first.bind("inproc://s3-first-2").unwrap();
+    assert_eq!(event(&mon), ("bound".into(), "inproc://s3-first-2".into()));
+    // Once the peer is gone and the PAIR noticed (a receive found nothing more), the
+    // endpoint is free again.
+    drop(first);
+    assert_eq!(event(&mon), ("closed".into(), "inproc://s3-first-2".into()));
+    assert_eq!(mon.try_recv(), Err(Error::WouldBlock));
+    second.monitor("inproc://s3-taken").unwrap();
+    second.bind("inproc://s3-second").unwrap();
+    assert_eq!(event(&mon), ("bound".into(), "inproc://s3-second".into()));
+
+    // A refusal `monitor` cannot see: two monitors connect before the PAIR binds.
+    let x = sock(&ctx, SocketType::Push);
+    let y = sock(&ctx, SocketType::Push);
+    x.monitor("inproc://s3-late").unwrap();
+    y.monitor("inproc://s3-late").unwrap();
+    let late = sock(&ctx, SocketType::Pair);
+    late.bind("inproc://s3-late").unwrap(); // takes x's, refuses y's
+    assert_eq!(late.try_recv(), Err(Error::WouldBlock));
+    y.bind("inproc://s3-y").unwrap();
+    y.bind("inproc://s3-y2").unwrap();
+    assert_eq!(
+        y.stats().monitor_overflow,
+        1,
+        "counted, then the monitor is dropped"
+    );
+    x.bind("inproc://s3-x").unwrap();
+    assert_eq!(event(&late), ("bound".into(), "inproc://s3-x".into()));
+}

@@ -401,3 +401,61 @@ fn w7_wakeup_cost_does_not_grow_with_idle_sockets() {
         });
     });
 }
+
+/// W-10: `remove` takes a registration out (no longer reported, its socket no longer
+/// watched, its token not reused; a second remove or a modify of it is refused);
+/// `modify` changes a registration's interest for the next `wait`, including a `wait`
+/// that then sleeps until the new interest holds.
+#[test]
+fn w10_remove_and_modify_registrations() {
+    with_hang_guard(HANG, || {
+        let ctx = Context::new();
+        let (a, b) = pair_of(&ctx, SocketType::Pair, SocketType::Pair, "w10");
+        let pull = sock(&ctx, SocketType::Pull);
+        pull.bind(&ep("w10-pull")).unwrap();
+        let mut p = Poller::new();
+        let ta = p.add(&a, Interest::READABLE);
+        let tb = p.add(&b, both());
+        let tp = p.add(&pull, Interest::READABLE);
+        assert_eq!(p.len(), 3);
+        b.send("to a").unwrap();
+        assert_eq!(look(&mut p), vec![(ta, true, false), (tb, false, true)]);
+        // Removed: not reported, though still ready.
+        assert!(std::ptr::eq(p.remove(tb).unwrap(), &b));
+        assert!(p.remove(tb).is_none(), "removed already");
+        assert!(p.remove(99).is_none(), "never added");
+        assert!(!p.modify(tb, Interest::READABLE));
+        assert_eq!(p.len(), 2);
+        assert_eq!(look(&mut p), vec![(ta, true, false)]);
+        // Modified: `a` now reported for writing, not for its unread message.
+        assert!(p.modify(ta, Interest::WRITABLE));
+        assert_eq!(look(&mut p), vec![(ta, false, true)]);
+        assert!(p.modify(ta, both()));
+        assert_eq!(look(&mut p), vec![(ta, true, true)]);
+        assert_eq!(recv(&a), Message::from("to a"));
+        // A new registration gets a new token.
+        let tb2 = p.add(&b, Interest::READABLE);
+        assert!(tb2 > tp);
+        // Only `pull` and `b` (readable) are of interest now: a blocking wait sleeps
+        // until another thread sends to `b`.
+        assert!(p.modify(ta, Interest::READABLE));
+        thread::scope(|s| {
+            s.spawn(|| a.send("to b").unwrap());
+            let evs = p.wait(None).unwrap().to_vec();
+            assert_eq!(
+                evs,
+                vec![Event {
+                    token: tb2,
+                    readable: true,
+                    writable: false
+                }]
+            );
+        });
+        // Everything removed: `wait(None)` could never return.
+        for t in [ta, tp, tb2] {
+            assert!(p.remove(t).is_some());
+        }
+        assert!(p.is_empty());
+        assert!(matches!(p.wait(None), Err(Error::InvalidArgument(_))));
+    });
+}

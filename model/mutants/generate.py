@@ -84,7 +84,7 @@ muts = [
  ("19-epoch-guard-dropped-early", "src/cow.rs",
   "        let _guard = domain.pin();\n        crate::reclaim::assert_pinned();\n        // Acquire: pairs with the Release half of the CAS in `update` that published\n        // this node, so its value is fully written before we read it.\n        let node = self.current.load(Ordering::Acquire);",
   "        let guard = domain.pin();\n        crate::reclaim::assert_pinned();\n        // Acquire: pairs with the Release half of the CAS in `update` that published\n        // this node, so its value is fully written before we read it.\n        let node = self.current.load(Ordering::Acquire);\n        drop(guard);",
-  "miri cow::tests"),
+  "loom loom_registry_bind_connect"),
  ("20-routing-id-published-relaxed", "src/pipe/mod.rs",
   "        self.state.fetch_or(id_bit(side), Ordering::Release);",
   "        self.state.fetch_or(id_bit(side), Ordering::Relaxed);",

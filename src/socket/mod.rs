@@ -94,12 +94,6 @@ impl SocketType {
         SocketType::Router,
     ];
 
-    /// Can [`crate::Context::socket`] create this type? Always `true` now that every
-    /// type is implemented (kept for code written while some were not).
-    pub fn is_implemented(self) -> bool {
-        true
-    }
-
     /// Does ZMQ_CONFLATE apply to connections this type makes (rule 59)?
     fn conflates(self) -> bool {
         matches!(
@@ -192,6 +186,9 @@ pub(crate) trait Behaviour {
     fn set_option(&mut self, _pipes: &mut PipeSet, _opt: &PatternOption) -> Result<(), Error> {
         Err(Error::NotSupported)
     }
+    /// Takes note of what peers did that no send or receive has seen yet (PAIR: a
+    /// refusal, whose lost messages are then counted). Called by `stats` and at close.
+    fn notice(&mut self, _pipes: &mut PipeSet) {}
     /// May this socket make another connection now? (PAIR: not while it has a peer.)
     fn can_connect(&mut self, _pipes: &mut PipeSet) -> Result<(), Error> {
         Ok(())
@@ -236,9 +233,9 @@ macro_rules! dispatch {
 }
 
 impl Pattern {
-    fn new(ty: SocketType, socket: SocketId) -> Pattern {
+    fn new(ty: SocketType, socket: SocketId, inbox: &Arc<Inbox>) -> Pattern {
         match ty {
-            SocketType::Pair => Pattern::Pair(pair::Pair::default()),
+            SocketType::Pair => Pattern::Pair(pair::Pair::new(inbox.clone())),
             SocketType::Push => Pattern::Push(push::Push::default()),
             SocketType::Pull => Pattern::Pull(pull::Pull::default()),
             SocketType::Pub => Pattern::Pub(xpub::XPub::new(ty)),
@@ -268,6 +265,9 @@ impl Behaviour for Pattern {
     }
     fn set_option(&mut self, pipes: &mut PipeSet, opt: &PatternOption) -> Result<(), Error> {
         dispatch!(self, p => p.set_option(pipes, opt))
+    }
+    fn notice(&mut self, pipes: &mut PipeSet) {
+        dispatch!(self, p => p.notice(pipes))
     }
     fn can_connect(&mut self, pipes: &mut PipeSet) -> Result<(), Error> {
         dispatch!(self, p => p.can_connect(pipes))
@@ -343,6 +343,8 @@ pub(crate) struct State {
     /// Where events go (`Socket::monitor`): a PAIR connected to the application's
     /// endpoint.
     monitor: Option<Box<Socket>>,
+    /// The endpoint `monitor` is connected to.
+    monitor_ep: Option<Endpoint>,
     /// Events the monitor's full window refused.
     monitor_overflow: u64,
 }
@@ -367,8 +369,14 @@ impl State {
                 Bytes::copy_from_slice(name.as_bytes()),
                 Bytes::copy_from_slice(detail.as_bytes()),
             ]);
-            if m.try_send(event).is_err() {
+            if let Err(e) = m.try_send(event) {
                 self.monitor_overflow += 1;
+                if *e.error() == Error::HostUnreachable {
+                    // The PAIR at the monitor's endpoint refused it (it had a peer
+                    // already, S-3): nothing will ever be delivered; stop trying.
+                    self.monitor = None;
+                    self.monitor_ep = None;
+                }
             }
         }
     }
@@ -537,19 +545,26 @@ impl Drop for Inside<'_> {
 }
 
 impl Socket {
+    /// A new socket of `ctx`. The caller has counted it live
+    /// (`ContextInner::socket_opened`); its drop uncounts it.
     pub(crate) fn new(
         ctx: Arc<ContextInner>,
         id: SocketId,
         ty: SocketType,
         notify: Arc<Notify>,
     ) -> Socket {
-        let pattern = Pattern::new(ty, id);
+        let inbox = Arc::new(if ty == SocketType::Pair {
+            Inbox::new_exclusive()
+        } else {
+            Inbox::new()
+        });
+        let pattern = Pattern::new(ty, id, &inbox);
         Socket {
             ctx,
             id,
             ty,
             notify,
-            inbox: Arc::new(Inbox::new()),
+            inbox,
             gate: Gate::new(),
             state: ManuallyDrop::new(UnsafeCell::new(State {
                 sndhwm: DEFAULT_HWM,
@@ -567,6 +582,7 @@ impl Socket {
                 sent: 0,
                 received: 0,
                 monitor: None,
+                monitor_ep: None,
                 monitor_overflow: 0,
             })),
             send_timeout: AtomicU64::new(NO_TIMEOUT),
@@ -1002,7 +1018,29 @@ impl Socket {
     }
 
     /// Sends a message, waiting up to the socket's send timeout
-    /// ([`Socket::set_send_timeout`]; by default, forever).
+    /// ([`Socket::set_send_timeout`]; by default, forever). Anything that converts into
+    /// a [`Message`] will do: `&str`, `String`, `&[u8]`, `Vec<u8>`, [`Bytes`], a
+    /// [`crate::Frame`], or a multipart `Message`.
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
+    /// use inproc::{Context, Error, Message, SocketType};
+    /// let ctx = Context::new();
+    /// let push = ctx.socket(SocketType::Push)?;
+    /// push.set_sndhwm(1)?;
+    /// push.connect("inproc://send-doc")?;
+    /// push.send("text")?; // waits while the window is full; here it has room
+    /// // Non-blocking: a full window gives the message back.
+    /// let err = push.try_send(Message::from_frames(["multi", "part"])).unwrap_err();
+    /// assert_eq!(err.error(), &Error::WouldBlock);
+    /// let pull = ctx.socket(SocketType::Pull)?;
+    /// pull.bind("inproc://send-doc")?;
+    /// push.send(err.into_message())?; // room now: the binder's RCVHWM joined the window
+    /// assert_eq!(pull.recv()?, "text".into());
+    /// assert_eq!(pull.try_recv()?.len(), 2);
+    /// assert_eq!(pull.try_recv(), Err(Error::WouldBlock));
+    /// # Ok::<(), inproc::Error>(())
+    /// ```
     ///
     /// # Errors
     /// The [`SendError`] holds the message and one of: [`Error::WouldBlock`] (timeout 0),
@@ -1044,6 +1082,30 @@ impl Socket {
         // Relaxed: a plain option value.
         let t = decode_timeout(self.recv_timeout.load(Ordering::Relaxed));
         self.recv_until(Deadline::after(t))
+    }
+
+    /// Receives a message as [`Socket::recv`] does and returns its text: `Ok(Ok(text))`
+    /// for a one-frame message of valid UTF-8, else `Ok(Err(message))`, the message
+    /// unchanged (as the `zmq` crate's `recv_string` gives the bytes back).
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
+    /// use inproc::{Context, Message, SocketType};
+    /// let ctx = Context::new();
+    /// let (a, b) = (ctx.socket(SocketType::Pair)?, ctx.socket(SocketType::Pair)?);
+    /// a.bind("inproc://recv-string-doc")?;
+    /// b.connect("inproc://recv-string-doc")?;
+    /// b.send("hello")?;
+    /// assert_eq!(a.recv_string()?, Ok(String::from("hello")));
+    /// b.send(Message::from_frames(["two", "frames"]))?;
+    /// assert_eq!(a.recv_string()?, Err(Message::from_frames(["two", "frames"])));
+    /// # Ok::<(), inproc::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Socket::recv`].
+    pub fn recv_string(&self) -> Result<Result<String, Message>, Error> {
+        self.recv().map(Message::into_string)
     }
 
     /// Receives without waiting.
@@ -1299,13 +1361,16 @@ impl Socket {
     /// # Ok::<(), inproc::Error>(())
     /// ```
     pub fn stats(&self) -> Stats {
-        self.with_state(|st| Stats {
-            sent: st.sent,
-            received: st.received,
-            dropped: st.pipes.drops,
-            queued: st.pipes.ends_mut().map(|e| e.queued_out() as u64).sum(),
-            connections: st.pipes.len(),
-            monitor_overflow: st.monitor_overflow,
+        self.with_state(|st| {
+            st.pattern.notice(&mut st.pipes);
+            Stats {
+                sent: st.sent,
+                received: st.received,
+                dropped: st.pipes.drops,
+                queued: st.pipes.ends_mut().map(|e| e.queued_out() as u64).sum(),
+                connections: st.pipes.len(),
+                monitor_overflow: st.monitor_overflow,
+            }
         })
     }
 
@@ -1313,14 +1378,55 @@ impl Socket {
     /// socket connects an internal PAIR there, so bind a PAIR to `endpoint` (before or
     /// after: connect-before-bind works) and receive one two-frame message per event:
     /// `["bound" | "connected" | "accepted" | "disconnected" | "closed", endpoint]` and
-    /// `["dropped", "<reason> <count>"]` (reasons: `hwm`, `no-route`, `malformed`,
-    /// `unexpected`). Events never block the socket: if the monitor's window is full they
-    /// are lost and counted in [`Stats::monitor_overflow`]. A second call replaces the
-    /// monitor.
+    /// `["dropped", "<reason> <count>"]` (reasons: [`DropReason::name`]). Events never
+    /// block the socket: if the monitor's window is full they are lost and counted in
+    /// [`Stats::monitor_overflow`]. A second call with another endpoint replaces the
+    /// monitor; with the same endpoint it keeps the monitor as it is.
+    ///
+    /// The PAIR at `endpoint` takes one peer (SPEC D-5): if it is already bound and has
+    /// a peer (another monitor, say), or has connections waiting that it will take
+    /// first, the call fails with [`Error::HostUnreachable`] instead of losing every
+    /// event. (A PAIR whose peer left counts as having one until its own next call
+    /// notices.) A refusal the call cannot see (the PAIR binds later, or gains a peer
+    /// meanwhile) shows at the first event: that event and every later one count in
+    /// [`Stats::monitor_overflow`], and the monitor is dropped.
+    ///
+    /// ```
+    /// # if inproc::sync::MODEL_BUILD { return Ok::<(), inproc::Error>(()) }
+    /// use inproc::{Context, Error, SocketType};
+    /// let ctx = Context::new();
+    /// let events = ctx.socket(SocketType::Pair)?;
+    /// events.bind("inproc://monitor-doc")?;
+    /// let push = ctx.socket(SocketType::Push)?;
+    /// push.monitor("inproc://monitor-doc")?;
+    /// push.bind("inproc://jobs-doc")?;
+    /// let ev = events.recv()?;
+    /// assert_eq!((&ev.frames()[0][..], &ev.frames()[1][..]), (&b"bound"[..], &b"inproc://jobs-doc"[..]));
+    /// // That PAIR has its peer now: a second socket cannot report there.
+    /// let pull = ctx.socket(SocketType::Pull)?;
+    /// assert_eq!(pull.monitor("inproc://monitor-doc"), Err(Error::HostUnreachable));
+    /// # Ok::<(), inproc::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// As [`Socket::connect`] for `endpoint`; [`Error::Terminated`].
+    /// As [`Socket::connect`] for `endpoint`; [`Error::HostUnreachable`] as above;
+    /// [`Error::Terminated`].
     pub fn monitor(&self, endpoint: &str) -> Result<(), Error> {
+        let ep = Endpoint::parse(endpoint)?;
+        let same = self.op(|st| Ok(st.monitor.is_some() && st.monitor_ep.as_ref() == Some(&ep)))?;
+        if same {
+            // Already reporting there: keep the connection (a new one would be refused
+            // by the monitor's PAIR while it still has the old one, D-5).
+            return Ok(());
+        }
+        if let Some(binding) = self.ctx.registry.lookup(&self.ctx.domain, &ep) {
+            if binding.inbox.refuses_more() {
+                return Err(Error::HostUnreachable);
+            }
+        }
+        // A socket of the context like any other (`Context::socket_count`); it goes
+        // with this one.
+        self.ctx.socket_opened();
         let pair = Socket::new(
             self.ctx.clone(),
             self.ctx.fresh_id(),
@@ -1330,6 +1436,7 @@ impl Socket {
         pair.connect(endpoint)?;
         self.op(|st| {
             st.monitor = Some(Box::new(pair));
+            st.monitor_ep = Some(ep);
             Ok(())
         })
     }
@@ -1371,12 +1478,14 @@ impl Drop for Socket {
             ctx.registry.release(&ctx.domain, self.id, &st.bound);
             let before = st.pipes.drops;
             st.let_go_waiting(ctx, None);
-            let lingered = st.pipes.drops.linger - before.linger;
-            if lingered > 0 {
-                st.emit(
-                    "dropped",
-                    &format!("{} {lingered}", DropReason::Linger.name()),
-                );
+            if st.monitor.is_some() {
+                // A PAIR refused since its last call counts what it lost (D-5).
+                st.pattern.notice(&mut st.pipes);
+            }
+            for (reason, n) in st.pipes.drops.since(&before) {
+                if n > 0 {
+                    st.emit("dropped", &format!("{} {n}", reason.name()));
+                }
             }
             if st.monitor.is_some() {
                 let ep = st
@@ -1396,5 +1505,7 @@ impl Drop for Socket {
         }
         // SAFETY: dropped once, here, as the last use of `state`.
         unsafe { ManuallyDrop::drop(&mut self.state) };
+        // Last: the socket is gone (its monitor, dropped with `state`, went first).
+        self.ctx.socket_closed();
     }
 }

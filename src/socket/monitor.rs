@@ -32,6 +32,11 @@ pub enum DropReason {
     /// disconnected) and its ZMQ_LINGER ran out: zero linger drops them at the close,
     /// a finite one when a later bind finds it expired ([`crate::Socket::set_linger`]).
     Linger,
+    /// Sent by a PAIR on a connection its peer refused (the peer PAIR already had one,
+    /// SPEC D-5): the sends made before the refusal was known returned `Ok`, and their
+    /// messages are discarded. Counted by the refused PAIR when it learns of the
+    /// refusal: at its next send, receive, [`crate::Socket::stats`] or close.
+    Refused,
 }
 
 impl DropReason {
@@ -43,6 +48,7 @@ impl DropReason {
             DropReason::Malformed => "malformed",
             DropReason::Unexpected => "unexpected",
             DropReason::Linger => "linger",
+            DropReason::Refused => "refused",
         }
     }
 }
@@ -60,6 +66,8 @@ pub struct Drops {
     pub unexpected: u64,
     /// [`DropReason::Linger`].
     pub linger: u64,
+    /// [`DropReason::Refused`].
+    pub refused: u64,
 }
 
 impl Drops {
@@ -75,24 +83,26 @@ impl Drops {
             DropReason::Malformed => &mut self.malformed,
             DropReason::Unexpected => &mut self.unexpected,
             DropReason::Linger => &mut self.linger,
+            DropReason::Refused => &mut self.refused,
         };
         *c += n;
     }
 
     /// Per reason, how many more `self` has than `before`.
-    pub(crate) fn since(&self, before: &Drops) -> [(DropReason, u64); 5] {
+    pub(crate) fn since(&self, before: &Drops) -> [(DropReason, u64); 6] {
         [
             (DropReason::Hwm, self.hwm - before.hwm),
             (DropReason::NoRoute, self.no_route - before.no_route),
             (DropReason::Malformed, self.malformed - before.malformed),
             (DropReason::Unexpected, self.unexpected - before.unexpected),
             (DropReason::Linger, self.linger - before.linger),
+            (DropReason::Refused, self.refused - before.refused),
         ]
     }
 
     /// All reasons together.
     pub fn total(&self) -> u64 {
-        self.hwm + self.no_route + self.malformed + self.unexpected + self.linger
+        self.hwm + self.no_route + self.malformed + self.unexpected + self.linger + self.refused
     }
 }
 

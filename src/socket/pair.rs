@@ -6,23 +6,44 @@
 //! loses the first message and then answers `EAGAIN`). The old peer stays until it has
 //! closed and everything it sent has been read, as libzmq's pipe termination does.
 
-use super::{Attempt, Behaviour, SendBlock};
+use super::{Attempt, Behaviour, DropReason, SendBlock};
 use crate::error::Error;
+use crate::inbox::Inbox;
 use crate::msg::Message;
 use crate::pipe::{RecvFail, SendFail};
 use crate::route::load_balance::end_writable;
 use crate::route::{PipeId, PipeSet};
+use crate::sync::Arc;
 
 /// PAIR state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Pair {
     /// The one pipe, if any.
     peer: Option<PipeId>,
     /// Our last pipe was refused by its binder (and no pipe replaced it).
     refused: bool,
+    /// The socket's inbox, where `peer.is_some()` is advertised for `Socket::monitor`
+    /// ([`Inbox::set_taken`]).
+    inbox: Arc<Inbox>,
 }
 
 impl Pair {
+    pub(crate) fn new(inbox: Arc<Inbox>) -> Pair {
+        Pair {
+            peer: None,
+            refused: false,
+            inbox,
+        }
+    }
+
+    /// Sets the peer, advertising a change between none and some.
+    fn set_peer(&mut self, peer: Option<PipeId>) {
+        if self.peer.is_some() != peer.is_some() {
+            self.inbox.set_taken(peer.is_some());
+        }
+        self.peer = peer;
+    }
+
     /// Does this PAIR have a peer it must keep (live, or with unread messages)?
     fn has_peer(&mut self, pipes: &mut PipeSet) -> bool {
         let Some(id) = self.peer else { return false };
@@ -32,9 +53,14 @@ impl Pair {
         }
     }
 
+    /// Drops the refused pipe `id`. What this PAIR sent on it before learning of the
+    /// refusal was never read (a refusing PAIR reads nothing): counted as dropped
+    /// ([`DropReason::Refused`]), so that a send which returned `Ok` is not lost silently.
     fn drop_refused(&mut self, pipes: &mut PipeSet, id: PipeId) {
+        let lost = pipes.get_mut(id).map_or(0, |end| end.queued_out());
+        pipes.count_drops(DropReason::Refused, lost as u64);
         pipes.remove(id);
-        self.peer = None;
+        self.set_peer(None);
         self.refused = true;
     }
 
@@ -56,21 +82,30 @@ impl Behaviour for Pair {
         }
     }
 
+    /// A refusal learnt of here (for `stats` and close) counts the lost messages at once.
+    fn notice(&mut self, pipes: &mut PipeSet) {
+        if let Some(id) = self.peer {
+            if pipes.get_mut(id).is_some_and(|end| end.refused()) {
+                self.drop_refused(pipes, id);
+            }
+        }
+    }
+
     fn attach(&mut self, pipes: &mut PipeSet, id: PipeId) -> bool {
         if self.has_peer(pipes) {
             return false;
         }
-        if let Some(old) = self.peer.take() {
+        if let Some(old) = self.peer {
             pipes.remove(old);
         }
-        self.peer = Some(id);
+        self.set_peer(Some(id));
         self.refused = false;
         true
     }
 
     fn detach(&mut self, _pipes: &mut PipeSet, id: PipeId) {
         if self.peer == Some(id) {
-            self.peer = None;
+            self.set_peer(None);
         }
     }
 
@@ -79,7 +114,7 @@ impl Behaviour for Pair {
             return Err(self.no_peer_send(msg));
         };
         let Some(end) = pipes.get_mut(id) else {
-            self.peer = None;
+            self.set_peer(None);
             return Err(SendBlock::Blocked(msg));
         };
         match end.send(msg) {
@@ -130,7 +165,7 @@ impl Behaviour for Pair {
         };
         let arm = !pipes.disarmed;
         let Some(end) = pipes.get_mut(id) else {
-            self.peer = None;
+            self.set_peer(None);
             return Attempt::Blocked;
         };
         match end.recv_with(arm) {
@@ -142,7 +177,7 @@ impl Behaviour for Pair {
                     Attempt::Failed(Error::HostUnreachable)
                 } else {
                     pipes.remove(id);
-                    self.peer = None;
+                    self.set_peer(None);
                     Attempt::Blocked
                 }
             }
