@@ -53,9 +53,17 @@ fn run(default_bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
     let runs = Arc::new(AtomicUsize::new(0));
     let r = runs.clone();
     let start = Instant::now();
+    let f = Arc::new(f);
     b.check(move || {
         r.fetch_add(1, Ordering::Relaxed);
-        f()
+        if cfg!(debug_assertions) {
+            // Unoptimised frames overflow the 32 KiB coroutine stack of loom's main
+            // thread (not configurable): run the model on a thread with a larger one.
+            let f = f.clone();
+            spawn(move || f()).join().unwrap();
+        } else {
+            f()
+        }
     });
     let (n, elapsed) = (runs.load(Ordering::Relaxed), start.elapsed());
     // `Builder::check` returns silently when a cap stops it; it checks the caps before
@@ -75,4 +83,16 @@ fn run(default_bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
             ""
         }
     );
+}
+
+/// `loom::thread::spawn` with a larger stack: loom's threads are coroutines with 32 KiB
+/// stacks, which the deeper call chains of an unoptimised build (`RUSTFLAGS="--cfg loom"
+/// cargo test` without `--release`) can overflow.
+pub(crate) fn spawn<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> loom::thread::JoinHandle<T> {
+    loom::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(f)
+        .expect("loom spawn")
 }
