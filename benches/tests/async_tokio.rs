@@ -3,6 +3,7 @@
 //! The library does not depend on tokio; this shows the futures work under it.
 #![cfg(not(any(loom, shuttle)))]
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;
