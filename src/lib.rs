@@ -37,6 +37,26 @@
 //! (zmq_proxy), [`Socket::send_async`] / [`Socket::recv_async`] run on any executor, and
 //! [`Socket::stats`] / [`Socket::monitor`] say what happened to every message.
 //!
+//! # Cargo features
+//!
+//! Both are off by default; without them the crate depends on `bytes` and
+//! `crossbeam-epoch` only.
+//!
+//! - **`futures`**: `RecvStream` (a `futures_core::Stream` of received messages) and
+//!   `SendSink` (a `futures_sink::Sink` of messages to send), over an owned socket
+//!   (`Socket::into_stream`, `Socket::into_sink`) or an `Arc<Socket>`, so a task that
+//!   owns them is `'static + Send` (`tokio::spawn` and the like). Only the two trait
+//!   crates are added, no runtime. The stream ends when the context is shut down; the
+//!   sink keeps at most one message the socket cannot take yet. As for
+//!   [`Socket::send_async`] / [`Socket::recv_async`] (always available), the socket's
+//!   send and receive timeouts do not apply to them: use the runtime's timeout.
+//! - **`tracing`**: a `tracing` event (target `inproc`, level `DEBUG`) at every bind,
+//!   connect (waiting for its name or not), accepted connection, unbind, disconnect,
+//!   close and drop (with its reason and count): the happenings a [`Socket::monitor`]
+//!   reports, for a `tracing` subscriber.
+//!
+//! The rules are in `SPEC.md`: A-9 to A-14 (stream and sink) and S-6 (tracing).
+//!
 //! # Guarantees
 //!
 //! - **Ordering and atomicity**: per connection and direction, messages arrive in the
@@ -112,8 +132,11 @@ mod reclaim;
 mod registry;
 mod route;
 mod socket;
+#[cfg(feature = "futures")]
+mod stream;
 #[doc(hidden)]
 pub mod sync;
+mod trace;
 mod wait;
 
 /// Internals for the models in `model/` (loom and shuttle builds only).
@@ -140,6 +163,8 @@ pub use proxy::proxy;
 pub use socket::{
     BatchSendError, DEFAULT_HWM, DropReason, Drops, MAX_HWM, Socket, SocketType, Stats,
 };
+#[cfg(feature = "futures")]
+pub use stream::{RecvStream, SendSink};
 
 /// Re-exported so users can build frames without naming the `bytes` crate.
 pub use bytes::Bytes;

@@ -45,6 +45,7 @@ use crate::registry::{Binding, Pending, SocketId, Ticket};
 use crate::route::{PipeId, PipeSet};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::sync::{Arc, UNARMED_ATTEMPTS, UnsafeCell, model_unwinding, spin_loop};
+use crate::trace;
 use crate::wait::Notify;
 pub use batch::BatchSendError;
 use gate::Gate;
@@ -603,17 +604,21 @@ impl Socket {
                 for mut end in self.inbox.drain() {
                     end.attach(None, self.notify.clone());
                     st.attach(end, None);
+                    trace::event(self.id, self.ty, "accepted", &"", false);
                     st.emit("accepted", "");
                 }
             }
-            if st.monitor.is_none() {
+            if st.monitor.is_none() && !trace::ENABLED {
                 return f(st);
             }
             let before = st.pipes.drops;
             let r = f(st);
             for (reason, n) in st.pipes.drops.since(&before) {
                 if n > 0 {
-                    st.emit("dropped", &format!("{} {n}", reason.name()));
+                    trace::dropped(self.id, self.ty, reason, n);
+                    if st.monitor.is_some() {
+                        st.emit("dropped", &format!("{} {n}", reason.name()));
+                    }
                 }
             }
             r
@@ -883,6 +888,7 @@ impl Socket {
                 notify: self.notify.clone(),
             });
             let owed = self.ctx.registry.bind(&self.ctx.domain, &ep, &binding)?;
+            trace::event(self.id, self.ty, "bound", &ep, false);
             st.emit("bound", &ep.to_string());
             let adopted = !owed.is_empty();
             let now = Instant::now();
@@ -900,6 +906,7 @@ impl Socket {
                         continue;
                     }
                     st.attach(end, None);
+                    trace::event(self.id, self.ty, "accepted", &ep, false);
                     st.emit("accepted", &ep.to_string());
                 }
             }
@@ -959,9 +966,11 @@ impl Socket {
                 }
             };
             let id = st.attach(end, Some(ep.clone()));
+            let pending = ticket.is_some();
             if let (Some(ticket), Some(id)) = (ticket, id) {
                 st.waiting.push((ticket, id));
             }
+            trace::event(self.id, self.ty, "connected", &ep, pending);
             st.emit("connected", &ep.to_string());
             st.last_endpoint = Some(ep);
             Ok(())
@@ -981,6 +990,7 @@ impl Socket {
             }
             self.ctx.registry.unbind(&self.ctx.domain, &ep, self.id)?;
             st.bound.retain(|e| e != &ep);
+            trace::event(self.id, self.ty, "unbound", &ep, false);
             Ok(())
         })
     }
@@ -1006,6 +1016,7 @@ impl Socket {
             }
             st.connects.retain(|(e, _)| e != &ep);
             st.let_go_waiting(&self.ctx, Some(&ids));
+            trace::event(self.id, self.ty, "disconnected", &ep, false);
             st.emit("disconnected", &ep.to_string());
             for id in ids {
                 if st.pipes.get_mut(id).is_some() {
@@ -1484,15 +1495,17 @@ impl Drop for Socket {
             }
             for (reason, n) in st.pipes.drops.since(&before) {
                 if n > 0 {
+                    trace::dropped(self.id, self.ty, reason, n);
                     st.emit("dropped", &format!("{} {n}", reason.name()));
                 }
             }
-            if st.monitor.is_some() {
+            if st.monitor.is_some() || trace::ENABLED {
                 let ep = st
                     .last_endpoint
                     .as_ref()
                     .map(ToString::to_string)
                     .unwrap_or_default();
+                trace::event(self.id, self.ty, "closed", &ep, false);
                 st.emit("closed", &ep);
             }
         });
