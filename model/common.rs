@@ -26,6 +26,14 @@ pub(crate) fn check_exhaustive(f: impl Fn() + Sync + Send + 'static) {
     run(None, f)
 }
 
+/// Runs `f` as a *user's* loom model runs: with inproc's coarse sections on
+/// (`inproc::sync::set_model_coarse`, SPEC V-2), at `bound` (`None`: every interleaving).
+/// For the models of the coarse mode itself (`model/loom_coarse.rs`); every other model
+/// checks inproc's insides, with the sections off.
+pub(crate) fn check_coarse(bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+    run_with(bound, true, f)
+}
+
 /// The bound an exhaustive model gets in a debug build (the bare
 /// `RUSTFLAGS="--cfg loom" cargo test`): the largest exhaustive models take minutes in a
 /// release build and several times that unoptimised, so a debug run bounds them and says
@@ -33,6 +41,13 @@ pub(crate) fn check_exhaustive(f: impl Fn() + Sync + Send + 'static) {
 const DEBUG_BOUND_FOR_EXHAUSTIVE: usize = 3;
 
 fn run(default_bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+    // inproc's own models check its insides: no coarse sections (a user's model has
+    // them, `sync::set_model_coarse`), one unarmed attempt per blocking call.
+    run_with(default_bound, false, f)
+}
+
+fn run_with(default_bound: Option<usize>, coarse: bool, f: impl Fn() + Sync + Send + 'static) {
+    inproc::sync::set_model_coarse(coarse);
     let mut b = loom::model::Builder::new();
     if std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
         let unbounded = std::env::var("INPROC_LOOM_UNBOUNDED").is_ok_and(|v| v == "1");

@@ -78,6 +78,7 @@ impl Context {
     /// # Errors
     /// [`Error::Terminated`] after [`Context::shutdown`].
     pub fn socket(&self, ty: SocketType) -> Result<Socket, Error> {
+        let _coarse = crate::sync::coarse::enter();
         // Counted live before the shutdown check (see `Context::terminate`).
         self.inner.socket_opened();
         if self.inner.is_terminated() {

@@ -88,7 +88,14 @@ impl Notify {
         // AcqRel: Release publishes the caller's condition to waiters that Acquire the
         // new sequence number; the RMW is ordered against the sleeper's flag CAS in
         // `wait` by this word's modification order (see the type docs).
+        // A user's loom model (`sync::coarse`): the bump and the notification inside the
+        // model-wide section, in which coarse waiters check their key and sleep.
+        let coarse = crate::sync::coarse::enter();
         let old = self.state.fetch_add(STEP, Ordering::AcqRel);
+        if coarse.is_active() {
+            self.cond.notify_all();
+        }
+        drop(coarse);
         if old & SLEEPER != 0 {
             let _guard = self.lock.lock();
             // Relaxed: under the lock, which every sleeper holds while setting the flag
@@ -151,6 +158,28 @@ impl Notify {
     // to the sleeper hand-shake (clippy sees the empty ranges).
     #[cfg_attr(any(loom, shuttle), allow(clippy::reversed_empty_ranges))]
     pub(crate) fn wait(&self, key: Key, deadline: Option<Instant>) -> bool {
+        // A user's loom model (`sync::coarse`): check and sleep inside the model-wide
+        // section; `wake` bumps and notifies inside it too, so nothing is lost.
+        let mut coarse = crate::sync::coarse::enter();
+        if coarse.is_outer() {
+            loop {
+                if self.changed(key) {
+                    return true;
+                }
+                if deadline.is_some() {
+                    // Time is not modelled: a deadline fires where the call would sleep.
+                    return false;
+                }
+                coarse.wait(&self.cond);
+            }
+        }
+        // Every wait starts outside coarse sections (blocking calls leave theirs first);
+        // one nested in a section could not release it, and would hang the model.
+        assert!(
+            !coarse.is_active(),
+            "inproc: a wait inside a coarse section (sync::coarse)"
+        );
+        drop(coarse);
         for _ in 0..SPIN_LIMIT {
             if self.changed(key) {
                 return true;

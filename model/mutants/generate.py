@@ -130,7 +130,7 @@ muts = [
   "let mut node = stack.swap(ptr::null_mut(), Ordering::Acquire);",
   "loom loom_pool"),
  ("31-sleep-after-unarmed-attempt", "src/socket/mod.rs",
-  "                unarmed -= 1;\n                spin_loop();\n                continue;",
+  "                drop(coarse);\n                unarmed -= 1;\n                spin_loop();\n                continue;",
   "                unarmed -= 1;\n                spin_loop();",
   "loom loom_pipe_multipart"),
  ("32-unarmed-claim-relaxed", "src/pipe/queue.rs",
@@ -221,6 +221,14 @@ muts = [
   "    let mut v = spare.unwrap_or_default();",
   "    let mut v: Vec<Frame> = Vec::with_capacity(2);\n    drop(spare);",
   "unit alloc_free"),
+ ("54-coarse-wake-without-notify", "src/wait.rs",
+  "        if coarse.is_active() {\n            self.cond.notify_all();\n        }\n",
+  "",
+  "loom loom_coarse"),
+ ("55-coarse-wait-sleeps-without-checking", "src/wait.rs",
+  "                if self.changed(key) {\n                    return true;\n                }\n                if deadline.is_some() {",
+  "                if deadline.is_some() {",
+  "loom loom_coarse"),
 ]
 # Each patch is the diff from the file as it is now (uncommitted edits included) to its
 # mutant, so it applies to the working tree that model/mutants.sh copies: the current

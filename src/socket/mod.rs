@@ -44,7 +44,7 @@ use crate::pipe::{self, EndInfo, Hwm, PipeEnd};
 use crate::registry::{Binding, Pending, SocketId, Ticket};
 use crate::route::{PipeId, PipeSet};
 use crate::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use crate::sync::{Arc, UNARMED_ATTEMPTS, UnsafeCell, model_unwinding, spin_loop};
+use crate::sync::{Arc, UnsafeCell, model_unwinding, spin_loop, unarmed_attempts};
 use crate::trace;
 use crate::wait::Notify;
 pub use batch::BatchSendError;
@@ -594,6 +594,7 @@ impl Socket {
 
     /// Runs `f` inside the gate, after adopting handed-over pipes.
     fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let _coarse = crate::sync::coarse::enter();
         self.gate.enter(&self.notify);
         let _inside = Inside { socket: self };
         self.state.with_mut(|st| {
@@ -668,14 +669,24 @@ impl Socket {
         let mut unarmed = if matches!(deadline, Deadline::Now) {
             0
         } else {
-            UNARMED_ATTEMPTS
+            unarmed_attempts()
         };
         loop {
+            // A user's loom model: one coarse section per attempt (`sync::coarse`).
+            let coarse = crate::sync::coarse::enter();
+            let armed = unarmed == 0;
+            if coarse.is_active() && armed && !matches!(deadline, Deadline::Now) {
+                // There, join the socket set before the first armed attempt rather than
+                // after it: one section fewer per first sleep (4x fewer executions for
+                // the downstream PAIR handshake). Elsewhere joining late keeps sockets
+                // that never wait out of the set, and inproc's own largest model
+                // smaller (3.4 M executions instead of 4.3 M).
+                self.enlist()?;
+            }
             let key = self.notify.prepare();
             if self.ctx.is_terminated() {
                 return Err(Error::Terminated);
             }
-            let armed = unarmed == 0;
             let outcome = self.with_state(|st| {
                 st.pipes.disarmed = !armed;
                 let r = attempt(st);
@@ -688,6 +699,7 @@ impl Socket {
                 Attempt::Blocked => {}
             }
             if !armed {
+                drop(coarse);
                 unarmed -= 1;
                 spin_loop();
                 continue;
@@ -698,6 +710,7 @@ impl Socket {
                 self.enlist()?;
                 continue;
             }
+            drop(coarse);
             match deadline {
                 Deadline::Now => return Err(Error::WouldBlock),
                 Deadline::Never => {

@@ -68,6 +68,8 @@ mod std_cell;
 mod cell;
 pub(crate) use cell::TakeCell;
 
+pub(crate) mod coarse;
+
 /// `true` when the crate was built for a model checker (`--cfg loom` or `--cfg shuttle`).
 ///
 /// Doctests start with `if inproc::sync::MODEL_BUILD { return }`: they are built with
@@ -88,8 +90,29 @@ pub(crate) const CHUNK_SIZE: usize = if cfg!(any(loom, shuttle, miri)) {
 /// followed by one `spin_loop`) before it arms its pipes and waits: a message arriving
 /// meanwhile costs its writer a plain publication, no wake-up. About 1-3 µs on the
 /// 2-core machines this was tuned on (a try is ~10-30 ns). One under the checkers, so
-/// the models run both kinds of attempt.
-pub(crate) const UNARMED_ATTEMPTS: u32 = if cfg!(any(loom, shuttle)) { 1 } else { 100 };
+/// that the models run both kinds of attempt; none in a user's loom model with coarse
+/// sections (`set_model_coarse`), where no other thread can act between two attempts.
+#[inline]
+pub(crate) fn unarmed_attempts() -> u32 {
+    if cfg!(not(any(loom, shuttle))) {
+        100
+    } else if coarse::is_on() {
+        0
+    } else {
+        1
+    }
+}
+
+/// Turns coarse sections (`coarse.rs`) on or off for the loom models that follow; call
+/// it before `loom::model`. On by default: a user's model explores the orderings of
+/// inproc's operations, each one linearisable, not their insides (SPEC V-2). inproc's
+/// own models (`model/common.rs`) turn it off: they check those insides. Not part of the
+/// API (hidden).
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn set_model_coarse(on: bool) {
+    coarse::set(on);
+}
 
 /// How many times a waiter re-checks its condition (with `spin_loop`) before parking.
 /// Zero under the checkers: a spin is just more schedules to explore.
