@@ -93,8 +93,10 @@ impl Side for Crossbeam {
         // One channel per subscriber, as deep as the whole run: like the sockets'
         // unlimited HWMs here, the sender never waits and nothing is dropped.
         let capacity = usize::try_from(count).expect("count fits in memory");
-        let (txs, rxs): (Vec<Sender<Shared>>, Vec<Receiver<Shared>>) =
-            (0..FAN).map(|_| bounded(capacity)).unzip();
+        let (txs, rxs): (Vec<Sender<Shared>>, Vec<Receiver<Shared>>) = (0
+            ..crate::workload::fan_out_subs())
+            .map(|_| bounded(capacity))
+            .unzip();
         let publisher = move || {
             let mut payload = [0u8; 1];
             for i in 0..count {

@@ -141,7 +141,7 @@ impl Side for Inproc {
         // Unlimited HWMs (0): the publisher never drops, every SUB gets every message.
         publisher.set_sndhwm(0).expect("inproc: sndhwm");
         publisher.bind("inproc://fan_out").expect("inproc: bind");
-        let subs: Vec<Socket> = (0..FAN)
+        let subs: Vec<Socket> = (0..crate::workload::fan_out_subs())
             .map(|_| {
                 let sub = socket(&ctx, SocketType::Sub);
                 sub.set_rcvhwm(0).expect("inproc: rcvhwm");

@@ -25,10 +25,11 @@ use crate::table::Figure;
 use crate::workload::{Side, Workload};
 
 /// Printed with a command-line error.
-const USAGE: &str = "usage: inproc-compare [--quick] [--runs N] [nopin]";
+const USAGE: &str =
+    "usage: inproc-compare [--quick] [--runs N] [nopin] [--only LABEL-PREFIX] [--subs N]";
 
 /// The command line.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Options {
     /// Fewer messages per run.
     quick: bool,
@@ -36,13 +37,16 @@ struct Options {
     runs: usize,
     /// Pin receivers to CPU 0 and senders to CPU 1.
     pin: bool,
+    /// Run only the workloads whose label starts with this (`--only fan-out`).
+    only: Option<String>,
 }
 
-/// Parses `[--quick] [--runs N] [nopin]`, in any order.
+/// Parses `[--quick] [--runs N] [nopin] [--only PREFIX] [--subs N]`, in any order.
 fn parse_options() -> Result<Options, String> {
     let mut quick = false;
     let mut runs = None;
     let mut pin = true;
+    let mut only = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -52,11 +56,21 @@ fn parse_options() -> Result<Options, String> {
                 let n = args.next().and_then(|n| n.parse().ok()).filter(|&n| n >= 1);
                 runs = Some(n.ok_or("--runs takes a number of at least 1")?);
             }
+            "--only" => only = Some(args.next().ok_or("--only takes a workload label prefix")?),
+            "--subs" => {
+                let n = args.next().and_then(|n| n.parse().ok()).filter(|&n| n >= 1);
+                workload::set_fan_out_subs(n.ok_or("--subs takes a number of at least 1")?);
+            }
             _ => return Err(format!("unknown argument {arg:?}")),
         }
     }
     let runs = runs.unwrap_or(if quick { 3 } else { 5 });
-    Ok(Options { quick, runs, pin })
+    Ok(Options {
+        quick,
+        runs,
+        pin,
+        only,
+    })
 }
 
 /// Messages per run (round trips for latency; the total for fan-in; per subscriber for
@@ -119,6 +133,13 @@ fn main() -> ExitCode {
     ];
     let mut rows = Vec::new();
     for workload in Workload::ALL {
+        if opts
+            .only
+            .as_ref()
+            .is_some_and(|o| !workload.label().starts_with(o.as_str()))
+        {
+            continue;
+        }
         let count = message_count(workload, opts.quick);
         eprintln!("running: {} ({count} messages)", workload.label());
         let mut times: [Vec<Duration>; 3] = Default::default();

@@ -5,6 +5,22 @@ use std::time::Duration;
 /// Senders in the fan-in workload, and subscribers in the fan-out workload.
 pub(crate) const FAN: u64 = 4;
 
+/// Subscribers in the fan-out workload: [`FAN`] unless `--subs N` says otherwise (to
+/// measure more subscribers than CPUs). Set once by `main` before any run.
+static FAN_OUT_SUBS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(FAN);
+
+/// The fan-out workload's subscriber count.
+pub(crate) fn fan_out_subs() -> u64 {
+    // Relaxed: set by the main thread before the runs start (and their threads spawn).
+    FAN_OUT_SUBS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets the fan-out workload's subscriber count (`--subs N`).
+pub(crate) fn set_fan_out_subs(n: u64) {
+    // Relaxed: see `fan_out_subs`.
+    FAN_OUT_SUBS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// One row of the comparison table.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Workload {
@@ -53,7 +69,9 @@ impl Workload {
             Workload::Throughput { size } => format!("PUSH→PULL throughput, {size} B"),
             Workload::Latency { size } => format!("REQ/REP latency (one-way), {size} B"),
             Workload::FanIn => format!("fan-in {FAN} PUSH → 1 PULL, 1 B"),
-            Workload::FanOut => format!("fan-out PUB → {FAN} SUB, 1 B (per subscriber)"),
+            Workload::FanOut => {
+                format!("fan-out PUB → {} SUB, 1 B (per subscriber)", fan_out_subs())
+            }
             Workload::Batch { size } => {
                 format!("PUSH→PULL {size} B, inproc in batches of {BATCH} (others per item)")
             }

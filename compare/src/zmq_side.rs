@@ -104,7 +104,7 @@ impl Side for Zmq {
         // never drops, every SUB gets every message.
         publisher.set_sndhwm(0).expect("libzmq: sndhwm");
         publisher.bind("inproc://fan_out").expect("libzmq: bind");
-        let subs: Vec<zmq::Socket> = (0..FAN)
+        let subs: Vec<zmq::Socket> = (0..crate::workload::fan_out_subs())
             .map(|_| {
                 let sub = socket(&ctx, zmq::SUB);
                 sub.set_rcvhwm(0).expect("libzmq: rcvhwm");
