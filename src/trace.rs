@@ -72,7 +72,19 @@ pub(crate) fn event(
 #[inline(always)]
 pub(crate) fn dropped(_socket: SocketId, _ty: SocketType, _reason: DropReason, _count: u64) {}
 
-/// Whether events are emitted (the feature is on): callers skip the work done only to
-/// report them (per-call drop counts, the close's endpoint) when it is off and no
-/// monitor wants it either.
-pub(crate) const ENABLED: bool = cfg!(feature = "tracing");
+/// Whether an event would be recorded now (the feature is on and a subscriber wants
+/// `inproc` DEBUG events): callers skip the work done only to report them (per-call drop
+/// counts, the close's endpoint) when it is not and no monitor wants it either. With a
+/// subscriber that is not interested, one relaxed load of tracing's level filter.
+#[cfg(feature = "tracing")]
+#[inline]
+pub(crate) fn enabled() -> bool {
+    tracing::enabled!(target: "inproc", tracing::Level::DEBUG)
+}
+
+/// Without the `tracing` feature: never.
+#[cfg(not(feature = "tracing"))]
+#[inline(always)]
+pub(crate) fn enabled() -> bool {
+    false
+}

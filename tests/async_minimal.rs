@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
-use common::{HANG, ep, pair_of, pair_with_hwm, recv, sock, with_hang_guard};
+use common::{HANG, block_on, ep, pair_of, pair_with_hwm, recv, sock, with_hang_guard};
 use inproc::{Context, Error, Message, RecvFuture, SendFuture, SocketType};
 
 /// Unparks the executor's thread, and counts wake-ups.
@@ -36,20 +36,6 @@ fn unpark_waker() -> (Arc<Unpark>, Waker) {
         wakes: AtomicUsize::new(0),
     });
     (u.clone(), Waker::from(u))
-}
-
-/// Runs `fut` to completion on this thread: poll, then park until woken. `park` may
-/// return spuriously, which only costs an extra poll; a lost wake-up parks forever.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let (_u, waker) = unpark_waker();
-    let mut cx = TaskContext::from_waker(&waker);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
 }
 
 /// Polls `fut` once with a waker that does nothing useful; for checking `Pending`.

@@ -11,36 +11,15 @@ mod common;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
 
-use common::{HANG, WakeCounter, num_msg, num_of, pair_of, pair_with_hwm, recv, with_hang_guard};
+use common::{
+    HANG, WakeCounter, block_on, num_msg, num_of, pair_of, pair_with_hwm, recv, with_hang_guard,
+};
 use futures_core::stream::{FusedStream, Stream};
 use futures_sink::Sink;
 use inproc::{Context, Error, Message, RecvStream, SendError, SendSink, Socket, SocketType};
-
-/// Unparks the executor's thread.
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Runs `fut` to completion on this thread: poll, then park until woken. `park` may
-/// return spuriously, which only costs an extra poll; a lost wake-up parks forever.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = TaskContext::from_waker(&waker);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
-}
 
 /// `StreamExt::next`.
 fn next<S: Stream + Unpin>(s: &mut S) -> impl Future<Output = Option<S::Item>> + '_ {

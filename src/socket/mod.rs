@@ -609,7 +609,7 @@ impl Socket {
                     st.emit("accepted", "");
                 }
             }
-            if st.monitor.is_none() && !trace::ENABLED {
+            if st.monitor.is_none() && !trace::enabled() {
                 return f(st);
             }
             let before = st.pipes.drops;
@@ -1512,7 +1512,7 @@ impl Drop for Socket {
                     st.emit("dropped", &format!("{} {n}", reason.name()));
                 }
             }
-            if st.monitor.is_some() || trace::ENABLED {
+            if st.monitor.is_some() || trace::enabled() {
                 let ep = st
                     .last_endpoint
                     .as_ref()

@@ -205,3 +205,27 @@ pub(crate) fn counting_waker() -> (Arc<WakeCounter>, std::task::Waker) {
     let c = Arc::new(WakeCounter::default());
     (c.clone(), std::task::Waker::from(c))
 }
+
+/// Unparks the thread of [`block_on`].
+struct Unpark(std::thread::Thread);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// A minimal executor: runs `fut` to completion on this thread, polling, then parking
+/// until woken. `park` may return spuriously, which only costs an extra poll; a lost
+/// wake-up parks forever (wrap the test in [`with_hang_guard`]).
+pub(crate) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
