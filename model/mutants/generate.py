@@ -229,6 +229,18 @@ muts = [
   "                if self.changed(key) {\n                    return true;\n                }\n                if deadline.is_some() {",
   "                if deadline.is_some() {",
   "loom loom_coarse"),
+ ("56-batch-receive-credits-late", "src/pipe/queue.rs",
+  "                if r.read.wrapping_sub(r.credited) >= lwm(window)\n                    && self.return_credit(r)",
+  "                if r.read.wrapping_sub(r.credited) > lwm(window)\n                    && self.return_credit(r)",
+  "lib route::check::rr"),
+ ("57-batch-receive-loses-writer-wake", "src/pipe/queue.rs",
+  "                    && self.return_credit(r) == Credit::WakeWriter\n                {\n                    credit = Credit::WakeWriter;",
+  "                    && self.return_credit(r) == Credit::WakeWriter\n                {\n                    credit = Credit::Done;",
+  "loom loom_batch"),
+ ("58-batch-takes-a-run-from-one-of-two-peers", "src/route/fair_queue.rs",
+  "        if self.rotation.len() == 1\n",
+  "        if self.rotation.len() <= 2\n",
+  "lib route::check::rr"),
 ]
 # Each patch is the diff from the file as it is now (uncommitted edits included) to its
 # mutant, so it applies to the working tree that model/mutants.sh copies: the current

@@ -415,6 +415,45 @@ impl PipeEnd {
         self.read_once(true).ok_or(RecvFail::PeerGone)
     }
 
+    /// Up to `max` calls of [`PipeEnd::recv_with`] at once, stopping at the first
+    /// failure: the messages are moved into `out`; returns how many, and whether the
+    /// calls ended in [`RecvFail::PeerGone`] (the peer closed and everything it wrote
+    /// has been read). Fewer than `max` and not gone: the pipe was found empty.
+    pub(crate) fn recv_many(
+        &mut self,
+        arm: bool,
+        out: &mut Vec<Message>,
+        max: usize,
+    ) -> (usize, bool) {
+        let n = self.read_many(arm, out, max);
+        if n == max || !self.peer_closed() {
+            return (n, false);
+        }
+        // As in `recv_with`: the peer's last write may precede its close flag.
+        let n = n + self.read_many(true, out, max - n);
+        (n, n < max)
+    }
+
+    fn read_many(&mut self, arm: bool, out: &mut Vec<Message>, max: usize) -> usize {
+        match self.in_dir() {
+            Direction::Latest(slot) => match slot.read() {
+                Some(m) => {
+                    out.push(m);
+                    1
+                }
+                None => 0,
+            },
+            Direction::Queue(q) => {
+                // SAFETY: as in `read_once`.
+                let (n, credit) = unsafe { q.read_many(self.in_window(), arm, out, max) };
+                if credit == Credit::WakeWriter {
+                    self.shared.wake(self.peer());
+                }
+                n
+            }
+        }
+    }
+
     fn read_once(&mut self, arm: bool) -> Option<Message> {
         match self.in_dir() {
             Direction::Latest(slot) => slot.read(),

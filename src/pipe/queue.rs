@@ -37,6 +37,9 @@ use crate::sync::{Arc, CHUNK_SIZE, Tracked, UnsafeCell};
 
 /// Low bit of `published`: the reader found the queue empty and will sleep.
 const READER_ASLEEP: usize = 1;
+/// How many slots ahead a write (read) prefetches.
+const PREFETCH: usize = 16;
+
 /// Low bit of `credit`: the writer found its window full and will sleep.
 const WRITER_ASLEEP: usize = 1;
 
@@ -270,6 +273,9 @@ impl<T> Queue<T> {
                 w.back = chunk;
             }
             let index = w.written % CHUNK_SIZE;
+            if index + PREFETCH < CHUNK_SIZE {
+                crate::sync::prefetch_write(std::ptr::addr_of!((*w.back).slots[index + PREFETCH]));
+            }
             // SAFETY: `back` is live (chunks are freed only by the reader after it has
             // passed them, and the writer never looks back); slot `index` is not yet
             // published, so the reader does not touch it.
@@ -359,24 +365,15 @@ impl<T> Queue<T> {
                 r.front = self.first.with(|f| *f);
             }
             let index = r.read % CHUNK_SIZE;
+            if index + PREFETCH < CHUNK_SIZE {
+                crate::sync::prefetch_read(std::ptr::addr_of!((*r.front).slots[index + PREFETCH]));
+            }
             // SAFETY: position `read` is claimed (published by the writer's Release,
             // observed by our Acquire in `claim`); the writer never touches it again.
             let item = (*r.front).slots[index].with(|slot| (*slot).assume_init_read());
             r.read = r.read.wrapping_add(1);
             if index == CHUNK_SIZE - 1 {
-                // Relaxed: the writer linked `next` before publishing the slot we just
-                // read, and our Acquire in `claim` saw that publication.
-                let next = (*r.front).next.load(Ordering::Relaxed);
-                debug_assert!(!next.is_null());
-                let done = std::mem::replace(&mut r.front, next);
-                // Release: pairs with the writer's Acquire `swap` of `spare`, so our
-                // reads of the old slots happen before it reuses them.
-                let old = self.spare.swap(done, Ordering::Release);
-                if !old.is_null() {
-                    // SAFETY: a spare the writer did not take is owned by the spare slot,
-                    // and we just took it out of it.
-                    drop(Box::from_raw(old));
-                }
+                self.pass_chunk(r);
             }
             let credit = if r.read.wrapping_sub(r.credited) >= lwm(window) {
                 self.return_credit(r)
@@ -385,6 +382,82 @@ impl<T> Queue<T> {
             };
             (Some(item), credit)
         })
+    }
+
+    /// Moves up to `max` items into `out`, in order, and returns how many: exactly what
+    /// `max` calls of [`Queue::read`] would do, stopping at the first `None` (the same
+    /// claims, credit and arming), without a call per item. A batch receive
+    /// ([`Socket::recv_batch`](crate::Socket::recv_batch)); the returned [`Credit`] is
+    /// `WakeWriter` if any of those reads' would have been.
+    ///
+    /// # Safety
+    /// Reader side.
+    pub(crate) unsafe fn read_many(
+        &self,
+        window: usize,
+        arm: bool,
+        out: &mut Vec<T>,
+        max: usize,
+    ) -> (usize, Credit) {
+        // SAFETY: reader side, per the caller's contract.
+        self.reader.0.with_mut(|r| unsafe {
+            let r = &mut *r;
+            let mut n = 0;
+            let mut credit = Credit::Done;
+            while n < max {
+                if r.read == r.claimed && !self.claim(r, arm) {
+                    if self.return_credit(r) == Credit::WakeWriter {
+                        credit = Credit::WakeWriter;
+                    }
+                    break;
+                }
+                if r.front.is_null() {
+                    // SAFETY: as in `read`: position 0 is claimed.
+                    r.front = self.first.with(|f| *f);
+                }
+                let index = r.read % CHUNK_SIZE;
+                if index + PREFETCH < CHUNK_SIZE {
+                    crate::sync::prefetch_read(std::ptr::addr_of!(
+                        (*r.front).slots[index + PREFETCH]
+                    ));
+                }
+                // SAFETY: as in `read`: position `read` is claimed.
+                out.push((*r.front).slots[index].with(|slot| (*slot).assume_init_read()));
+                r.read = r.read.wrapping_add(1);
+                n += 1;
+                if index == CHUNK_SIZE - 1 {
+                    self.pass_chunk(r);
+                }
+                if r.read.wrapping_sub(r.credited) >= lwm(window)
+                    && self.return_credit(r) == Credit::WakeWriter
+                {
+                    credit = Credit::WakeWriter;
+                }
+            }
+            (n, credit)
+        })
+    }
+
+    /// Moves the reader past its front chunk, whose last slot it just read, and hands
+    /// that chunk back to the writer through `spare`.
+    ///
+    /// # Safety
+    /// Reader side, right after reading the front chunk's last slot.
+    unsafe fn pass_chunk(&self, r: &mut ReaderState<T>) {
+        // SAFETY: `front` is live (the caller just read from it).
+        // Relaxed: the writer linked `next` before publishing the slot we just read,
+        // and our Acquire in `claim` saw that publication.
+        let next = unsafe { (*r.front).next.load(Ordering::Relaxed) };
+        debug_assert!(!next.is_null());
+        let done = std::mem::replace(&mut r.front, next);
+        // Release: pairs with the writer's Acquire `swap` of `spare`, so our reads of
+        // the old slots happen before it reuses them.
+        let old = self.spare.swap(done, Ordering::Release);
+        if !old.is_null() {
+            // SAFETY: a spare the writer did not take is owned by the spare slot, and we
+            // just took it out of it.
+            drop(unsafe { Box::from_raw(old) });
+        }
     }
 
     /// Is an item ready to read? (Claims published items; never sleeps.)

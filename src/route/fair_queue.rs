@@ -59,6 +59,51 @@ impl FairQueue {
     }
 }
 
+impl FairQueue {
+    /// Receives up to `max` messages into `out` (a batch receive); returns how many, 0
+    /// where [`FairQueue::recv`] gives `None`: exactly what `max` calls of `recv` would
+    /// give, stopping at the first `None` (`route::check::rr` checks this against the
+    /// reference). With one pipe attached, they are taken in one call on that pipe
+    /// ([`PipeEnd::recv_many`](crate::pipe::PipeEnd::recv_many)); with several, one at
+    /// a time, so that a batch too takes one message from each peer before a second
+    /// (rule 68).
+    pub(crate) fn recv_many(
+        &mut self,
+        pipes: &mut PipeSet,
+        out: &mut Vec<Message>,
+        max: usize,
+    ) -> usize {
+        if self.rotation.len() == 1
+            && let Some((i, id)) = self.rotation.current()
+        {
+            let arm = !pipes.disarmed;
+            let Some(end) = pipes.get_mut(id) else {
+                self.rotation.drop_at(i);
+                return 0;
+            };
+            let (n, gone) = end.recv_many(arm, out, max);
+            if gone {
+                self.rotation.drop_at(i);
+                pipes.remove(id);
+            } else {
+                self.rotation.advance_past(i);
+            }
+            return n;
+        }
+        let mut n = 0;
+        while n < max {
+            match self.recv(pipes) {
+                Some((_, m)) => {
+                    out.push(m);
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        n
+    }
+}
+
 #[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;

@@ -223,26 +223,6 @@ impl Socket {
         if max == 0 {
             return Ok(0);
         }
-        self.block_on(deadline, |st| {
-            let mut n = 0;
-            while n < max {
-                match st.recv() {
-                    Attempt::Ready(m) => {
-                        out.push(m);
-                        n += 1;
-                    }
-                    // Nothing more now, or this type takes no more (REQ's one reply):
-                    // the batch is what came so far.
-                    Attempt::Blocked => break,
-                    Attempt::Failed(e) if n == 0 => return Attempt::Failed(e),
-                    Attempt::Failed(_) => break,
-                }
-            }
-            if n == 0 {
-                Attempt::Blocked
-            } else {
-                Attempt::Ready(n)
-            }
-        })
+        self.block_on(deadline, |st| st.recv_many(out, max))
     }
 }

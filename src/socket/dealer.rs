@@ -60,4 +60,16 @@ impl Behaviour for Dealer {
             None => Attempt::Blocked,
         }
     }
+
+    fn recv_many(
+        &mut self,
+        pipes: &mut PipeSet,
+        out: &mut Vec<Message>,
+        max: usize,
+    ) -> Attempt<usize> {
+        match self.inbound.recv_many(pipes, out, max) {
+            0 => Attempt::Blocked,
+            n => Attempt::Ready(n),
+        }
+    }
 }

@@ -183,6 +183,37 @@ pub(crate) trait Behaviour {
     fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock>;
     /// One non-blocking receive attempt of a whole message.
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message>;
+    /// One non-blocking attempt to receive up to `max >= 1` whole messages into `out`
+    /// (a batch receive): `Ready(n)` with `1 <= n <= max`, or what `recv` gives when
+    /// nothing comes. The default calls `recv` until it blocks or fails; patterns that
+    /// deliver straight from a fair queue (PULL, DEALER) or one pipe (PAIR) take a run
+    /// of messages with one claim.
+    fn recv_many(
+        &mut self,
+        pipes: &mut PipeSet,
+        out: &mut Vec<Message>,
+        max: usize,
+    ) -> Attempt<usize> {
+        let mut n = 0;
+        while n < max {
+            match self.recv(pipes) {
+                Attempt::Ready(m) => {
+                    out.push(m);
+                    n += 1;
+                }
+                // Nothing more now, or this type takes no more (REQ's one reply):
+                // the batch is what came so far.
+                Attempt::Blocked => break,
+                Attempt::Failed(e) if n == 0 => return Attempt::Failed(e),
+                Attempt::Failed(_) => break,
+            }
+        }
+        if n == 0 {
+            Attempt::Blocked
+        } else {
+            Attempt::Ready(n)
+        }
+    }
     /// A pattern-specific option.
     fn set_option(&mut self, _pipes: &mut PipeSet, _opt: &PatternOption) -> Result<(), Error> {
         Err(Error::NotSupported)
@@ -263,6 +294,14 @@ impl Behaviour for Pattern {
     }
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         dispatch!(self, p => p.recv(pipes))
+    }
+    fn recv_many(
+        &mut self,
+        pipes: &mut PipeSet,
+        out: &mut Vec<Message>,
+        max: usize,
+    ) -> Attempt<usize> {
+        dispatch!(self, p => p.recv_many(pipes, out, max))
     }
     fn set_option(&mut self, pipes: &mut PipeSet, opt: &PatternOption) -> Result<(), Error> {
         dispatch!(self, p => p.set_option(pipes, opt))
@@ -359,6 +398,30 @@ impl State {
         };
         if let Attempt::Ready(_) = attempt {
             self.received += 1;
+        }
+        attempt
+    }
+
+    /// One batch receive attempt (`max >= 1`): the stashed message first, then what
+    /// the pattern gives (see [`Behaviour::recv_many`]).
+    fn recv_many(&mut self, out: &mut Vec<Message>, max: usize) -> Attempt<usize> {
+        let mut n = 0;
+        if let Some(m) = self.stash.take() {
+            out.push(m);
+            n = 1;
+        }
+        let attempt = if n == max {
+            Attempt::Ready(n)
+        } else {
+            match self.pattern.recv_many(&mut self.pipes, out, max - n) {
+                Attempt::Ready(k) => Attempt::Ready(n + k),
+                Attempt::Blocked if n > 0 => Attempt::Ready(n),
+                Attempt::Failed(_) if n > 0 => Attempt::Ready(n),
+                other => other,
+            }
+        };
+        if let Attempt::Ready(k) = attempt {
+            self.received += k as u64;
         }
         attempt
     }

@@ -183,4 +183,45 @@ impl Behaviour for Pair {
             }
         }
     }
+
+    /// As `max` calls of `recv`, stopping at the first that does not give a message
+    /// (what the default does), in one call on the peer's pipe.
+    fn recv_many(
+        &mut self,
+        pipes: &mut PipeSet,
+        out: &mut Vec<Message>,
+        max: usize,
+    ) -> Attempt<usize> {
+        let arm = !pipes.disarmed;
+        let Some((id, end)) = self.peer.and_then(|id| Some((id, pipes.get_mut(id)?))) else {
+            // No peer (or it just left): `recv` says what that means.
+            return match self.recv(pipes) {
+                Attempt::Ready(m) => {
+                    out.push(m);
+                    Attempt::Ready(1)
+                }
+                Attempt::Blocked => Attempt::Blocked,
+                Attempt::Failed(e) => Attempt::Failed(e),
+            };
+        };
+        let (n, gone) = end.recv_many(arm, out, max);
+        if gone {
+            // The call after the last message: as `recv`'s `PeerGone`.
+            let refused = end.refused();
+            if refused {
+                self.drop_refused(pipes, id);
+            } else {
+                pipes.remove(id);
+                self.set_peer(None);
+            }
+            if n == 0 && refused {
+                return Attempt::Failed(Error::HostUnreachable);
+            }
+        }
+        if n == 0 {
+            Attempt::Blocked
+        } else {
+            Attempt::Ready(n)
+        }
+    }
 }

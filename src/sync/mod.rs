@@ -129,3 +129,32 @@ pub(crate) const POOL_CACHE_BYTES: usize = if cfg!(any(loom, shuttle, miri)) {
 } else {
     4 << 20
 };
+
+/// Asks the CPU to fetch the cache line at `p` for writing (x86-64 `prefetchw`), so a
+/// store soon after does not wait for the line to come from another core. A hint: no
+/// effect on what the program does, nothing under the checkers and Miri.
+#[inline(always)]
+pub(crate) fn prefetch_write<T>(p: *const T) {
+    #[cfg(all(target_arch = "x86_64", not(any(loom, shuttle, miri))))]
+    // SAFETY: a prefetch never faults and changes no memory, whatever the address (on
+    // x86-64 CPUs without PREFETCHW the opcode is a no-op). Inline assembly because
+    // `_mm_prefetch` with `_MM_HINT_ET0` becomes a read prefetch unless the whole build
+    // enables the `prfchw` target feature.
+    unsafe {
+        std::arch::asm!("prefetchw [{}]", in(reg) p, options(nostack, preserves_flags, readonly));
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(any(loom, shuttle, miri)))))]
+    let _ = p;
+}
+
+/// Asks the CPU to fetch the cache line at `p` for reading; as [`prefetch_write`].
+#[inline(always)]
+pub(crate) fn prefetch_read<T>(p: *const T) {
+    #[cfg(all(target_arch = "x86_64", not(any(loom, shuttle, miri))))]
+    // SAFETY: as in `prefetch_write`.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(any(loom, shuttle, miri)))))]
+    let _ = p;
+}

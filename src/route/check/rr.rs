@@ -88,6 +88,8 @@ pub(crate) enum Op {
     PeerRead(u8),
     /// `FairQueue::recv`.
     Recv,
+    /// `FairQueue::recv_many` of at most this many (a batch receive).
+    RecvMany(u8),
     /// `LoadBalance::send`.
     Send,
 }
@@ -163,7 +165,9 @@ pub(crate) struct RoundRobin {
 }
 
 /// What a step observed, to compare.
-type Got = Result<Option<(usize, Message)>, &'static str>;
+/// What an operation gave: the messages it took (with their pipes' attach numbers; a
+/// receive, a batch receive, a peer's read), or why it failed.
+type Got = Result<Vec<(usize, Message)>, &'static str>;
 
 impl RoundRobin {
     /// Attaches a new pipe to the set, the policies and the reference.
@@ -284,14 +288,14 @@ impl RoundRobin {
     /// Applies `op` to both sides: (implementation, reference).
     fn apply(&mut self, op: Op) -> (Got, Got) {
         let ours = |r: Result<Message, RecvFail>| match r {
-            Ok(m) => Ok(Some((0, m))),
+            Ok(m) => Ok(vec![(0, m)]),
             Err(RecvFail::Empty) => Err("empty"),
             Err(RecvFail::PeerGone) => Err("peer gone"),
         };
         match op {
             Op::Attach => {
                 self.attach();
-                (Ok(None), Ok(None))
+                (Ok(vec![]), Ok(vec![]))
             }
             Op::Detach(a) => {
                 let p = &mut self.pipes[usize::from(a)];
@@ -300,15 +304,15 @@ impl RoundRobin {
                 let removed = self.set.remove(p.id).is_some();
                 (p.owned, p.in_fq, p.in_lb, p.peer) = (false, false, false, None);
                 let got = if removed {
-                    Ok(None)
+                    Ok(vec![])
                 } else {
                     Err("not in the set")
                 };
-                (got, Ok(None))
+                (got, Ok(vec![]))
             }
             Op::PeerGone(a) => {
                 self.pipes[usize::from(a)].peer = None;
-                (Ok(None), Ok(None))
+                (Ok(vec![]), Ok(vec![]))
             }
             Op::PeerWrite(a) => {
                 let p = &mut self.pipes[usize::from(a)];
@@ -316,7 +320,7 @@ impl RoundRobin {
                 p.written += 1;
                 let peer = p.peer.as_mut().expect("only live peers write");
                 let got = match peer.send(m.clone()) {
-                    Ok(()) => Ok(None),
+                    Ok(()) => Ok(vec![]),
                     Err(SendFail::Full(_)) => Err("full"),
                     Err(SendFail::PeerGone(_)) => Err("peer gone"),
                 };
@@ -324,7 +328,7 @@ impl RoundRobin {
                     Err("peer gone")
                 } else if p.inbound.has_room(p.window) {
                     p.inbound.queue.push_back(m);
-                    Ok(None)
+                    Ok(vec![])
                 } else {
                     Err("full")
                 };
@@ -334,7 +338,7 @@ impl RoundRobin {
                 let p = &mut self.pipes[usize::from(a)];
                 let got = ours(p.peer.as_mut().expect("only live peers read").recv());
                 let want = match p.outbound.pop(p.window) {
-                    Some(m) => Ok(Some((0, m))),
+                    Some(m) => Ok(vec![(0, m)]),
                     None if p.owned => Err("empty"),
                     None => Err("peer gone"),
                 };
@@ -345,22 +349,56 @@ impl RoundRobin {
                     .fq
                     .recv(&mut self.set)
                     .map(|(id, m)| (self.number(id), m));
-                let want = Ok(self.ref_recv());
+                let want = Ok(self.ref_recv().into_iter().collect());
                 if got.is_none() && self.set.ends_mut().any(|e| e.readable()) {
                     return (Err("nothing, with a readable pipe in the set"), want);
                 }
-                (Ok(got), want)
+                (Ok(got.into_iter().collect()), want)
+            }
+            Op::RecvMany(max) => {
+                // The reference batch: `max` receives, stopping at the first "nothing".
+                let mut want = Vec::new();
+                while want.len() < usize::from(max) {
+                    match self.ref_recv() {
+                        Some(got) => want.push(got),
+                        None => break,
+                    }
+                }
+                let mut msgs = Vec::new();
+                let n = self
+                    .fq
+                    .recv_many(&mut self.set, &mut msgs, usize::from(max));
+                if n != msgs.len() {
+                    return (Err("count differs from the messages taken"), Ok(want));
+                }
+                // Which pipe each came from is not reported by a batch: the messages
+                // carry their pipe's attach number (`PeerWrite`).
+                let got: Vec<_> = msgs
+                    .into_iter()
+                    .map(|m| (usize::from(m.frames()[0][1]), m))
+                    .collect();
+                if got.len() < usize::from(max) && self.set.ends_mut().any(|e| e.readable()) {
+                    return (
+                        Err("short batch, with a readable pipe in the set"),
+                        Ok(want),
+                    );
+                }
+                (Ok(got), Ok(want))
             }
             Op::Send => {
                 let m = Message::from(vec![b'o', self.sent as u8, (self.sent >> 8) as u8]);
                 self.sent += 1;
                 let got = match self.lb.send(&mut self.set, m.clone()) {
-                    Ok(id) => Ok(Some((self.number(id), m.clone()))),
-                    Err(back) if back == m => Ok(None),
+                    Ok(id) => Ok(vec![(self.number(id), m.clone())]),
+                    Err(back) if back == m => Ok(vec![]),
                     Err(_) => Err("gave back another message"),
                 };
-                let want = Ok(self.ref_send(m.clone()).map(|a| (a, m)));
-                if got == Ok(None) && self.set.ends_mut().any(|e| e.writable()) {
+                let want = Ok(self
+                    .ref_send(m.clone())
+                    .map(|a| (a, m))
+                    .into_iter()
+                    .collect());
+                if got == Ok(vec![]) && self.set.ends_mut().any(|e| e.writable()) {
                     return (Err("refused, with a writable pipe in the set"), want);
                 }
                 (got, want)
@@ -414,6 +452,8 @@ impl Model for RoundRobin {
         }
         if config.reads() {
             out.push(Op::Recv);
+            out.push(Op::RecvMany(2));
+            out.push(Op::RecvMany(3));
         }
         if config.writes() {
             out.push(Op::Send);
@@ -424,8 +464,12 @@ impl Model for RoundRobin {
         let (got, want) = self.apply(op);
         if got != want {
             let who = |r: &Got| match r {
-                Ok(Some((a, m))) => format!("pipe {a}: {m:?}"),
-                Ok(None) => "nothing".to_string(),
+                Ok(v) if v.is_empty() => "nothing".to_string(),
+                Ok(v) => v
+                    .iter()
+                    .map(|(a, m)| format!("pipe {a}: {m:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 Err(e) => e.to_string(),
             };
             return Err(format!(
@@ -433,6 +477,21 @@ impl Model for RoundRobin {
                 who(&got),
                 who(&want)
             ));
+        }
+        if check && self.params.config.reads() {
+            // The credit the socket's reads returned, as each peer (the writer) sees
+            // it, against the reference's: a batch must credit as its reads would.
+            for (a, p) in self.pipes.iter_mut().enumerate() {
+                if let (true, Some(peer)) = (p.owned, p.peer.as_mut()) {
+                    let got = peer.queued_out();
+                    let want = p.inbound.queue.len() + p.inbound.read - p.inbound.credited;
+                    if got != want {
+                        return Err(format!(
+                            "after {op:?}: pipe {a}'s writer counts {got} uncredited, reference {want}"
+                        ));
+                    }
+                }
+            }
         }
         if check && self.params.config.writes() {
             let (got, want) = (self.lb.writable(&mut self.set), self.ref_writable());
