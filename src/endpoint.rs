@@ -40,7 +40,8 @@ const SEPARATOR: &str = "://";
 /// and parsing that text gives an equal `Endpoint`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Endpoint {
-    name: String,
+    /// Shared, not copied, by clones (the registry clones a name per entry).
+    name: crate::sync::SharedStr,
 }
 
 impl Endpoint {
@@ -91,9 +92,7 @@ impl Endpoint {
         if name.as_bytes().contains(&0) {
             return Err(EndpointError::NulInName);
         }
-        Ok(Endpoint {
-            name: name.to_owned(),
-        })
+        Ok(Endpoint { name: name.into() })
     }
 
     /// The name: everything after `inproc://`, exactly as it was given.

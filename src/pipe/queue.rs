@@ -641,6 +641,16 @@ impl<T> Reader<T> {
         unsafe { self.0.read(window, true) }
     }
     #[cfg(all(test, not(any(loom, shuttle))))]
+    pub(crate) fn read_many(
+        &mut self,
+        window: usize,
+        out: &mut Vec<T>,
+        max: usize,
+    ) -> (usize, Credit) {
+        // SAFETY: as in `read`.
+        unsafe { self.0.read_many(window, true, out, max) }
+    }
+    #[cfg(all(test, not(any(loom, shuttle))))]
     pub(crate) fn readable(&mut self) -> bool {
         // SAFETY: as in `read`.
         unsafe { self.0.readable() }
@@ -753,6 +763,68 @@ mod tests {
         }
         drop(w);
         drop(r);
+    }
+
+    /// B-7: batch reads across chunk boundaries take what is published, in order, up to
+    /// `max`, with credit and the sleep flag as single reads leave them; threaded, with
+    /// a window, nothing lost or duplicated (Miri checks the slot moves).
+    #[test]
+    fn read_many_matches_single_reads() {
+        let (mut w, mut r) = channel::<usize>();
+        let n = 2 * CHUNK_SIZE + 5;
+        for i in 0..n {
+            assert_eq!(w.write(i), Publish::Done);
+        }
+        let mut out = Vec::new();
+        let mut want = 0;
+        while want < n {
+            let (k, credit) = r.read_many(0, &mut out, 3);
+            assert_eq!(credit, Credit::Done);
+            assert_eq!(k, 3.min(n - want));
+            want += k;
+            assert_eq!(out, (0..want).collect::<Vec<_>>());
+        }
+        // Found empty: nothing taken, the reader now sleeps, as after an empty `read`.
+        assert_eq!(r.read_many(0, &mut out, 3).0, 0);
+        assert_eq!(w.write(n), Publish::WakeReader);
+        // A full window: the batch that crosses the credit interval wakes the writer.
+        let (mut w, mut r) = channel::<usize>();
+        let window = 4;
+        for i in 0..window {
+            assert!(w.has_room(window));
+            let _ = w.write(i);
+        }
+        assert!(!w.has_room(window));
+        assert!(
+            w.sleep_until_room(window),
+            "no credit yet: the writer sleeps"
+        );
+        let mut out = Vec::new();
+        assert_eq!(r.read_many(window, &mut out, 3), (3, Credit::WakeWriter));
+        assert!(w.has_room(window));
+    }
+
+    #[test]
+    fn threaded_read_many_with_window() {
+        let (mut w, mut r) = channel::<u32>();
+        let n: u32 = if cfg!(miri) { 40 } else { 100_000 };
+        let window = 5;
+        let t = std::thread::spawn(move || {
+            for i in 0..n {
+                while !w.has_room(window) {
+                    std::thread::yield_now();
+                }
+                let _ = w.write(i);
+            }
+        });
+        let mut out = Vec::new();
+        while out.len() < n as usize {
+            if r.read_many(window, &mut out, 4).0 == 0 {
+                std::thread::yield_now();
+            }
+        }
+        assert_eq!(out, (0..n).collect::<Vec<_>>());
+        t.join().unwrap();
     }
 
     #[test]

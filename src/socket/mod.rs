@@ -445,6 +445,14 @@ impl State {
         }
     }
 
+    /// [`State::emit`] with a detail that is only built if there is a monitor (without
+    /// this, an endpoint's text was formatted at every bind and connect: issue 11).
+    fn emit_with(&mut self, name: &str, detail: impl FnOnce() -> String) {
+        if self.monitor.is_some() {
+            self.emit(name, &detail());
+        }
+    }
+
     /// Does the stash hold a message that already moved the pattern's send/receive
     /// alternation on (REQ: the reply, REP: the request)? Until the application receives
     /// it, the socket must behave as if it had not: no send, not writable.
@@ -681,7 +689,7 @@ impl Socket {
                 if n > 0 {
                     trace::dropped(self.id, self.ty, reason, n);
                     if st.monitor.is_some() {
-                        st.emit("dropped", &format!("{} {n}", reason.name()));
+                        st.emit_with("dropped", || format!("{} {n}", reason.name()));
                     }
                 }
             }
@@ -965,7 +973,7 @@ impl Socket {
             });
             let owed = self.ctx.registry.bind(&self.ctx.domain, &ep, &binding)?;
             trace::event(self.id, self.ty, "bound", &ep, false);
-            st.emit("bound", &ep.to_string());
+            st.emit_with("bound", || ep.to_string());
             let adopted = !owed.is_empty();
             let now = Instant::now();
             for pending in owed {
@@ -983,7 +991,7 @@ impl Socket {
                     }
                     st.attach(end, None);
                     trace::event(self.id, self.ty, "accepted", &ep, false);
-                    st.emit("accepted", &ep.to_string());
+                    st.emit_with("accepted", || ep.to_string());
                 }
             }
             if adopted {
@@ -1047,7 +1055,7 @@ impl Socket {
                 st.waiting.push((ticket, id));
             }
             trace::event(self.id, self.ty, "connected", &ep, pending);
-            st.emit("connected", &ep.to_string());
+            st.emit_with("connected", || ep.to_string());
             st.last_endpoint = Some(ep);
             Ok(())
         })
@@ -1093,7 +1101,7 @@ impl Socket {
             st.connects.retain(|(e, _)| e != &ep);
             st.let_go_waiting(&self.ctx, Some(&ids));
             trace::event(self.id, self.ty, "disconnected", &ep, false);
-            st.emit("disconnected", &ep.to_string());
+            st.emit_with("disconnected", || ep.to_string());
             for id in ids {
                 if st.pipes.get_mut(id).is_some() {
                     st.pattern.detach(&mut st.pipes, id);
@@ -1572,7 +1580,7 @@ impl Drop for Socket {
             for (reason, n) in st.pipes.drops.since(&before) {
                 if n > 0 {
                     trace::dropped(self.id, self.ty, reason, n);
-                    st.emit("dropped", &format!("{} {n}", reason.name()));
+                    st.emit_with("dropped", || format!("{} {n}", reason.name()));
                 }
             }
             if st.monitor.is_some() || trace::enabled() {

@@ -50,6 +50,13 @@ pub(crate) fn model_unwinding() -> bool {
 /// shares with other threads must live behind this module's primitives.
 pub(crate) use std::sync::Arc as WakeArc;
 
+/// An immutable shared string (an endpoint's name): std's `Arc<str>` in every build.
+/// Cloning it shares the bytes instead of copying them (the registry keeps a name in its
+/// key, its binding and a socket's bound list: issue 11's allocations per bind). Not a
+/// synchronisation point: the bytes are written once, before the first share, and the
+/// reference count only decides when they are freed, which no model observes.
+pub(crate) type SharedStr = std::sync::Arc<str>;
+
 /// The hasher of the persistent maps (`crate::pmap`: registry and socket set). Randomly
 /// keyed in ordinary builds (hash flooding cannot make one name's lookups slow); fixed
 /// under the checkers, which need every execution of a model to do the same thing in
