@@ -133,12 +133,53 @@ impl<K, V> std::ops::DerefMut for Kids<K, V> {
     }
 }
 
-/// One child slot of a node: a pointer, owned as the module docs say.
-enum Child<K, V> {
+/// One child slot of a node: a pointer, owned as the module docs say, to a leaf or a
+/// sub-node ([`Kid`]), told apart by its low bit (set for a leaf; both types are at
+/// least 8-aligned). One word, not an enum's two: a node is 272 bytes instead of 528,
+/// so an update copies half as much per level and a lookup touches fewer cache lines
+/// (issue 11). The tag is set and cleared with the strict-provenance address methods,
+/// so the pointer keeps its provenance (Miri checks it).
+struct Child<K, V> {
+    tagged: *mut u8,
+    _points_to: std::marker::PhantomData<Kid<K, V>>,
+}
+
+/// What a [`Child`] points to.
+enum Kid<K, V> {
     /// Keys whose whole hash is the leaf's: one, or more on a full 64-bit collision.
     Leaf(*mut Leaf<K, V>),
     /// Keys that share this chunk with others whose hashes differ further on.
     Node(*mut Node<K, V>),
+}
+
+/// The low bit of a [`Child`] that points to a leaf.
+const LEAF_TAG: usize = 1;
+
+#[allow(non_snake_case, reason = "named after the `Kid` variants they make")]
+impl<K, V> Child<K, V> {
+    fn Leaf(p: *mut Leaf<K, V>) -> Self {
+        const { assert!(std::mem::align_of::<Leaf<K, V>>() > LEAF_TAG) };
+        Child {
+            tagged: p.cast::<u8>().map_addr(|a| a | LEAF_TAG),
+            _points_to: std::marker::PhantomData,
+        }
+    }
+
+    fn Node(p: *mut Node<K, V>) -> Self {
+        const { assert!(std::mem::align_of::<Node<K, V>>() > LEAF_TAG) };
+        Child {
+            tagged: p.cast(),
+            _points_to: std::marker::PhantomData,
+        }
+    }
+
+    fn get(self) -> Kid<K, V> {
+        if self.tagged.addr() & LEAF_TAG != 0 {
+            Kid::Leaf(self.tagged.map_addr(|a| a & !LEAF_TAG).cast())
+        } else {
+            Kid::Node(self.tagged.cast())
+        }
+    }
 }
 
 impl<K, V> Clone for Child<K, V> {
@@ -301,7 +342,7 @@ impl Default for Txn {
         // Room for a few edits of a deep path without regrowing.
         Txn {
             fresh: Fresh::new(),
-            replaced: Vec::with_capacity(8),
+            replaced: crate::reclaim::batch(),
         }
     }
 }
@@ -480,10 +521,10 @@ impl<K, V, S> PMap<K, V, S> {
             // SAFETY: `n` is a node of this version, owned by it alone (the contract),
             // reached once (a trie).
             for c in unsafe { (*n).children.iter() } {
-                match *c {
-                    Child::Node(child) => stack.push(child),
+                match c.get() {
+                    Kid::Node(child) => stack.push(child),
                     // SAFETY: as for nodes.
-                    Child::Leaf(l) => drop(unsafe { Box::from_raw(l) }),
+                    Kid::Leaf(l) => drop(unsafe { Box::from_raw(l) }),
                 }
             }
             // SAFETY: as above; freed once, here, after its children were read.
@@ -521,13 +562,13 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
             if node.bitmap & bit == 0 {
                 return None;
             }
-            match node.children[node.index(bit)] {
-                Child::Node(n) => {
+            match node.children[node.index(bit)].get() {
+                Kid::Node(n) => {
                     // SAFETY: as above.
                     node = unsafe { &*n };
                     shift += BITS;
                 }
-                Child::Leaf(l) => {
+                Kid::Leaf(l) => {
                     // SAFETY: as above.
                     let leaf = unsafe { &*l };
                     if leaf.hash != hash {
@@ -578,14 +619,14 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
                 self.len += 1;
                 return false;
             }
-            match n.children[i] {
-                Child::Node(child) => {
+            match n.children[i].get() {
+                Kid::Node(child) => {
                     let child = Self::own(txn, child);
                     n.children[i] = Child::Node(child);
                     node = child;
                     shift += BITS;
                 }
-                Child::Leaf(l) => {
+                Kid::Leaf(l) => {
                     // SAFETY: a leaf of the version being edited.
                     let old = unsafe { &*l };
                     if old.hash == hash {
@@ -681,14 +722,14 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
             let i = n.index(bit);
             path[depth] = (node, i);
             depth += 1;
-            match n.children[i] {
-                Child::Node(child) => {
+            match n.children[i].get() {
+                Kid::Node(child) => {
                     let child = Self::own(txn, child);
                     n.children[i] = Child::Node(child);
                     node = child;
                     shift += BITS;
                 }
-                Child::Leaf(l) => break l,
+                Kid::Leaf(l) => break l,
             }
         };
         // SAFETY: a leaf of the version being edited; `get` found the key in it.
@@ -714,7 +755,10 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
             for &(parent, at) in above.iter().rev() {
                 // SAFETY: owned by this update.
                 let only = match unsafe { &*child }.children[..] {
-                    [Child::Leaf(only)] => only,
+                    [c] => match c.get() {
+                        Kid::Leaf(only) => only,
+                        Kid::Node(_) => break,
+                    },
                     _ => break,
                 };
                 txn.replace_node(child);
@@ -754,11 +798,11 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
                 continue;
             };
             *i += 1;
-            match child {
+            match child.get() {
                 // SAFETY: nodes reached from a readable version are valid (module docs).
-                Child::Leaf(l) => self.leaf = Some((unsafe { &*l }, 0)),
+                Kid::Leaf(l) => self.leaf = Some((unsafe { &*l }, 0)),
                 // SAFETY: as above.
-                Child::Node(n) => self.stack.push((unsafe { &*n }, 0)),
+                Kid::Node(n) => self.stack.push((unsafe { &*n }, 0)),
             }
         }
     }

@@ -361,6 +361,43 @@ impl PipeEnd {
         Ok(())
     }
 
+    /// Part of a batch send (deferred publication, [`PipeEnd::set_defer`]): pushes
+    /// `held`, then what `next` gives, while the window has room, each exactly as
+    /// [`PipeEnd::send`] would push it, and returns how many it pushed. It stops before
+    /// taking a message it has no room for, when `next` runs out, or at once if the peer
+    /// has closed or this end is not deferring; the caller sends the rest one by one
+    /// (which blocks, fails or waits as `send` does). `counter` counts each push as it
+    /// happens (the socket's `sent` statistic).
+    pub(crate) fn send_run(
+        &mut self,
+        held: &mut Option<Message>,
+        mut next: impl FnMut() -> Option<Message>,
+        counter: &mut u64,
+    ) -> usize {
+        if !self.defer || self.peer_closed() {
+            return 0;
+        }
+        let window = self.out_window();
+        let Direction::Queue(q) = &self.shared.dirs[self.side] else {
+            return 0;
+        };
+        let mut n = 0;
+        // SAFETY: unique writer (see `send`).
+        while unsafe { q.has_room(window) } {
+            let Some(m) = held.take().or_else(&mut next) else {
+                break;
+            };
+            // SAFETY: unique writer (see `send`).
+            unsafe { q.push(m) };
+            // Marked at each push, not after the run: `next` is the caller's code and
+            // may panic, and what was pushed must still be published (B-1).
+            self.unflushed = true;
+            *counter += 1;
+            n += 1;
+        }
+        n
+    }
+
     /// Starts (`true`) or ends (`false`) deferring publication; ending it publishes
     /// what was pushed meanwhile.
     pub(crate) fn set_defer(&mut self, on: bool) {

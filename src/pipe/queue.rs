@@ -51,9 +51,12 @@ const UNLIMITED_LWM: usize = if cfg!(any(loom, shuttle, miri)) {
     1024
 };
 
-/// Pads a value to its own cache line pair, so the writer's and the reader's hot words
-/// never share a line.
-#[repr(align(128))]
+/// Pads a value to its own cache line, so the writer's and the reader's hot words never
+/// share a line. One line, not the pair crossbeam pads to on x86-64 (against the
+/// adjacent-line prefetcher): measured the same throughput on the 2-core VM (1 B
+/// PUSH→PULL 16.4 M msg/s either way, batches 32 M), and an idle connection holds
+/// 1.3 KiB instead of 2.1 KiB (issue 11).
+#[repr(align(64))]
 #[derive(Debug, Default)]
 struct Padded<T>(T);
 

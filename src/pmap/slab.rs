@@ -3,7 +3,7 @@
 //! keeps up to `KEEP` (512) freed nodes; allocations take from there first.
 //!
 //! Why: an update copies the nodes on its path and frees as many once they are
-//! reclaimed; at 10^5 keys that is about eight `malloc`/`free` calls of 528 bytes per
+//! reclaimed; at 10^5 keys that is about eight `malloc`/`free` calls of 272 bytes per
 //! update, and in a heap full of freed sockets and pipes glibc's allocator spent more
 //! time sorting those chunks than the update took (issue 11). The reclaimer frees
 //! batches of nodes on whichever thread collects; that thread's next updates reuse them.
@@ -23,7 +23,7 @@ mod imp {
 
     use super::Node;
 
-    /// Nodes kept per thread (at 528 bytes, about 270 KiB): enough for the 64 updates
+    /// Nodes kept per thread (at 272 bytes, about 272 KiB): enough for the 64 updates
     /// of one reclaimed batch at depth 4.
     pub(super) const KEEP: usize = 1024;
 

@@ -84,8 +84,8 @@ fn shape(m: &TestMap) -> String {
     fn node(n: &Node<Key, u32>, out: &mut String) {
         out.push_str(&format!("[{:x}:", n.bitmap));
         for c in n.children.iter() {
-            match *c {
-                Child::Leaf(l) => {
+            match c.get() {
+                Kid::Leaf(l) => {
                     // SAFETY: versions are alive while the tests look at them.
                     let leaf = unsafe { &*l };
                     let mut keys: Vec<Key> = leaf.entries.iter().map(|e| e.0).collect();
@@ -93,7 +93,7 @@ fn shape(m: &TestMap) -> String {
                     out.push_str(&format!("{keys:?}"));
                 }
                 // SAFETY: as above.
-                Child::Node(n) => node(unsafe { &*n }, out),
+                Kid::Node(n) => node(unsafe { &*n }, out),
             }
         }
         out.push(']');
@@ -120,16 +120,16 @@ fn check(m: &TestMap, reference: &HashMap<Key, u32>) {
         if !root {
             assert!(!n.children.is_empty(), "an empty sub-node");
             assert!(
-                !matches!(&n.children[..], [Child::Leaf(_)]),
+                !matches!(&n.children[..], [c] if matches!(c.get(), Kid::Leaf(_))),
                 "a sub-node holding one leaf"
             );
         }
         for c in n.children.iter() {
-            match *c {
+            match c.get() {
                 // SAFETY: versions are alive while the tests look at them.
-                Child::Leaf(l) => assert!(!unsafe { &*l }.entries.is_empty()),
+                Kid::Leaf(l) => assert!(!unsafe { &*l }.entries.is_empty()),
                 // SAFETY: as above.
-                Child::Node(n) => canonical(unsafe { &*n }, false),
+                Kid::Node(n) => canonical(unsafe { &*n }, false),
             }
         }
     }
@@ -397,11 +397,11 @@ fn replaced_nodes_are_never_reachable_and_fresh_ones_always_are() {
         out.insert(n as usize);
         // SAFETY: test.
         for c in unsafe { &*n }.children.iter() {
-            match *c {
-                Child::Leaf(l) => {
+            match c.get() {
+                Kid::Leaf(l) => {
                     out.insert(l as usize);
                 }
-                Child::Node(m) => reach(m, out),
+                Kid::Node(m) => reach(m, out),
             }
         }
     }
@@ -444,4 +444,17 @@ fn replaced_nodes_are_never_reachable_and_fresh_ones_always_are() {
     }
     // SAFETY: test.
     unsafe { m.free_all() };
+}
+
+/// A child slot is one word (a tagged pointer), so a node of 32 slots is 272 bytes.
+#[test]
+fn a_node_is_a_bitmap_a_length_and_32_words() {
+    assert_eq!(
+        std::mem::size_of::<Child<Key, u32>>(),
+        std::mem::size_of::<usize>()
+    );
+    assert_eq!(
+        std::mem::size_of::<Node<Key, u32>>(),
+        8 + 8 + 32 * std::mem::size_of::<usize>()
+    );
 }

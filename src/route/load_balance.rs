@@ -49,6 +49,17 @@ impl LoadBalance {
     /// room? When none has, every full pipe is registered (as by a blocked send) so that
     /// returning credit wakes the socket, and with it a poller or task watching it.
     /// Never sends and never drops a pipe.
+    /// The only pipe, if there is exactly one, with the cursor moved past it (as a
+    /// send to it moves it): a batch send may push a run into it (`batch_pipe`).
+    pub(crate) fn single(&mut self) -> Option<PipeId> {
+        if self.rotation.len() != 1 {
+            return None;
+        }
+        let (i, id) = self.rotation.current()?;
+        self.rotation.advance_past(i);
+        Some(id)
+    }
+
     pub(crate) fn writable(&self, pipes: &mut PipeSet) -> bool {
         self.rotation
             .iter()

@@ -160,6 +160,7 @@ impl Socket {
             // pushed messages published, the pipes out of batch mode) either way, or
             // later sends on this socket would stay unpublished.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                sent += st.send_run(&mut held, || msgs.next());
                 loop {
                     let Some(m) = held.take().or_else(|| msgs.next()) else {
                         break Attempt::Ready(());

@@ -54,6 +54,10 @@ impl Behaviour for Dealer {
         self.out.writable(pipes)
     }
 
+    fn batch_pipe(&mut self, _pipes: &mut PipeSet) -> Option<PipeId> {
+        self.out.single()
+    }
+
     fn recv(&mut self, pipes: &mut PipeSet) -> Attempt<Message> {
         match self.inbound.recv(pipes) {
             Some((_, m)) => Attempt::Ready(m),

@@ -214,6 +214,13 @@ pub(crate) trait Behaviour {
             Attempt::Ready(n)
         }
     }
+    /// The one pipe a batch send may push a run of messages into directly
+    /// ([`PipeEnd::send_run`]), because `send` would put each of them there: PUSH and
+    /// DEALER with one peer (the round-robin cursor is moved past it, as a send to it
+    /// does), PAIR with its peer. `None` (the default): messages go one by one.
+    fn batch_pipe(&mut self, _pipes: &mut PipeSet) -> Option<PipeId> {
+        None
+    }
     /// A pattern-specific option.
     fn set_option(&mut self, _pipes: &mut PipeSet, _opt: &PatternOption) -> Result<(), Error> {
         Err(Error::NotSupported)
@@ -302,6 +309,9 @@ impl Behaviour for Pattern {
         max: usize,
     ) -> Attempt<usize> {
         dispatch!(self, p => p.recv_many(pipes, out, max))
+    }
+    fn batch_pipe(&mut self, pipes: &mut PipeSet) -> Option<PipeId> {
+        dispatch!(self, p => p.batch_pipe(pipes))
     }
     fn set_option(&mut self, pipes: &mut PipeSet, opt: &PatternOption) -> Result<(), Error> {
         dispatch!(self, p => p.set_option(pipes, opt))
@@ -470,6 +480,27 @@ impl State {
             self.sent += 1;
         }
         r
+    }
+
+    /// The fast part of one batch send attempt: pushes a run of messages (`held`, then
+    /// `next`) straight into the pattern's batch pipe, if it has one
+    /// ([`Behaviour::batch_pipe`]); returns how many. The caller sends the rest with
+    /// [`State::send`].
+    fn send_run(
+        &mut self,
+        held: &mut Option<Message>,
+        next: impl FnMut() -> Option<Message>,
+    ) -> usize {
+        if self.stash_holds_turn() {
+            return 0;
+        }
+        let Some(id) = self.pattern.batch_pipe(&mut self.pipes) else {
+            return 0;
+        };
+        let sent = &mut self.sent;
+        self.pipes
+            .get_mut(id)
+            .map_or(0, |end| end.send_run(held, next, sent))
     }
 
     fn hwm(&self) -> Hwm {

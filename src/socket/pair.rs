@@ -109,6 +109,10 @@ impl Behaviour for Pair {
         }
     }
 
+    fn batch_pipe(&mut self, _pipes: &mut PipeSet) -> Option<PipeId> {
+        self.peer
+    }
+
     fn send(&mut self, pipes: &mut PipeSet, msg: Message) -> Result<(), SendBlock> {
         let Some(id) = self.peer else {
             return Err(self.no_peer_send(msg));

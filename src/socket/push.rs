@@ -34,6 +34,10 @@ impl Behaviour for Push {
         self.out.writable(pipes)
     }
 
+    fn batch_pipe(&mut self, _pipes: &mut PipeSet) -> Option<PipeId> {
+        self.out.single()
+    }
+
     fn recv(&mut self, _pipes: &mut PipeSet) -> Attempt<Message> {
         Attempt::Failed(Error::NotSupported)
     }
