@@ -38,10 +38,79 @@ const SEPARATOR: &str = "://";
 /// Holds only the name (the part after `inproc://`). Two endpoints are equal when their
 /// names are equal byte for byte. [`Display`](fmt::Display) writes the full address back,
 /// and parsing that text gives an equal `Endpoint`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone)]
 pub struct Endpoint {
-    /// Shared, not copied, by clones (the registry clones a name per entry).
-    name: crate::sync::SharedStr,
+    name: Name,
+}
+
+/// The bytes of a name: inline up to [`INLINE_NAME`] bytes (no allocation, and a lookup
+/// compares it without following a pointer to cold memory), else shared, not copied,
+/// by clones (the registry keeps a name in its key, its binding and the binder's list).
+#[derive(Clone)]
+enum Name {
+    /// `len <= INLINE_NAME` bytes of `bytes`, copied from a `str`.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_NAME],
+    },
+    Shared(crate::sync::SharedStr),
+}
+
+/// Longest name kept inline: an `Endpoint` is 24 bytes either way.
+const INLINE_NAME: usize = 22;
+
+impl Name {
+    fn new(name: &str) -> Name {
+        match u8::try_from(name.len()) {
+            Ok(len) if name.len() <= INLINE_NAME => {
+                let mut bytes = [0; INLINE_NAME];
+                bytes[..name.len()].copy_from_slice(name.as_bytes());
+                Name::Inline { len, bytes }
+            }
+            _ => Name::Shared(name.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Name::Inline { len, bytes } => {
+                let bytes = &bytes[..usize::from(*len)];
+                // SAFETY: the bytes are a whole `str`'s, copied in `new`, so valid UTF-8.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
+            }
+            Name::Shared(s) => s,
+        }
+    }
+}
+
+/// Compared, ordered and hashed as the name's `str` (as when the name was a `String`).
+impl PartialEq for Endpoint {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+impl Eq for Endpoint {}
+impl PartialOrd for Endpoint {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Endpoint {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+impl std::hash::Hash for Endpoint {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+    }
+}
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("name", &self.name())
+            .finish()
+    }
 }
 
 impl Endpoint {
@@ -92,12 +161,14 @@ impl Endpoint {
         if name.as_bytes().contains(&0) {
             return Err(EndpointError::NulInName);
         }
-        Ok(Endpoint { name: name.into() })
+        Ok(Endpoint {
+            name: Name::new(name),
+        })
     }
 
     /// The name: everything after `inproc://`, exactly as it was given.
     pub fn name(&self) -> &str {
-        &self.name
+        self.name.as_str()
     }
 }
 
@@ -106,7 +177,7 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(SCHEME)?;
         f.write_str(SEPARATOR)?;
-        f.write_str(&self.name)
+        f.write_str(self.name())
     }
 }
 
@@ -176,6 +247,26 @@ impl std::error::Error for EndpointError {}
 #[cfg(all(test, not(any(loom, shuttle))))]
 mod tests {
     use super::*;
+
+    /// Names up to 22 bytes live inline, longer ones are shared; either way an endpoint
+    /// is 24 bytes and compares, orders and hashes as its name's `str`.
+    #[test]
+    fn short_names_inline_long_names_shared_same_behaviour() {
+        use std::hash::BuildHasher;
+        assert_eq!(std::mem::size_of::<Endpoint>(), 24);
+        let h = std::collections::hash_map::RandomState::new();
+        for len in [1, 21, 22, 23, 200, MAX_NAME_LEN - 1] {
+            let name = "é".repeat(len / 2) + &"x".repeat(len % 2);
+            let ep = Endpoint::parse(&format!("inproc://{name}")).unwrap();
+            assert_eq!(ep.name(), name);
+            assert!(matches!(ep.name, Name::Inline { .. }) == (name.len() <= INLINE_NAME));
+            assert_eq!(ep.clone(), ep);
+            assert_eq!(h.hash_one(&ep), h.hash_one(name.as_str()));
+            let longer = Endpoint::parse(&format!("inproc://{name}~")).unwrap();
+            assert!(ep < longer && ep != longer);
+            assert_eq!(format!("{ep}"), format!("inproc://{name}"));
+        }
+    }
 
     fn err(s: &str) -> EndpointError {
         Endpoint::parse(s).unwrap_err()
