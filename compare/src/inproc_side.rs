@@ -55,26 +55,11 @@ impl Side for Inproc {
     }
 
     fn latency(&self, size: usize, count: u64, pin: bool) -> Duration {
-        let ctx = Context::new();
-        let req = socket(&ctx, SocketType::Req);
-        req.bind("inproc://lat").expect("inproc: bind");
-        let rep = socket(&ctx, SocketType::Rep);
-        rep.connect("inproc://lat").expect("inproc: connect");
-        let echo = move || {
-            for _ in 0..count {
-                let msg = rep.recv().expect("inproc: recv");
-                rep.send(msg).expect("inproc: send");
-            }
-        };
-        let client = move || {
-            let mut msg = Message::from(vec![0u8; size]);
-            for _ in 0..count {
-                req.send(msg).expect("inproc: send");
-                msg = req.recv().expect("inproc: recv");
-                assert_eq!(msg.size(), size, "inproc: message of the wrong size");
-            }
-        };
-        harness::run(pin, vec![Box::new(echo)], vec![Box::new(client)])
+        ping_pong(SocketType::Req, SocketType::Rep, size, count, pin)
+    }
+
+    fn pair_latency(&self, size: usize, count: u64, pin: bool) -> Duration {
+        ping_pong(SocketType::Pair, SocketType::Pair, size, count, pin)
     }
 
     fn batch(&self, size: usize, count: u64, pin: bool) -> Duration {
@@ -179,4 +164,29 @@ fn handshake(publisher: &Socket, subs: &[Socket]) {
         while sub.try_recv().is_ok() {}
         assert_eq!(sub.try_recv(), Err(Error::WouldBlock));
     }
+}
+
+/// `count` round trips of one `size`-byte message: a `client` socket binds and sends,
+/// an `echo` socket connects and sends each message back (REQ/REP, or PAIR/PAIR).
+fn ping_pong(client: SocketType, echo: SocketType, size: usize, count: u64, pin: bool) -> Duration {
+    let ctx = Context::new();
+    let req = socket(&ctx, client);
+    req.bind("inproc://lat").expect("inproc: bind");
+    let rep = socket(&ctx, echo);
+    rep.connect("inproc://lat").expect("inproc: connect");
+    let echo_job = move || {
+        for _ in 0..count {
+            let msg = rep.recv().expect("inproc: recv");
+            rep.send(msg).expect("inproc: send");
+        }
+    };
+    let client_job = move || {
+        let mut msg = Message::from(vec![0u8; size]);
+        for _ in 0..count {
+            req.send(msg).expect("inproc: send");
+            msg = req.recv().expect("inproc: recv");
+            assert_eq!(msg.size(), size, "inproc: message of the wrong size");
+        }
+    };
+    harness::run(pin, vec![Box::new(echo_job)], vec![Box::new(client_job)])
 }

@@ -83,7 +83,7 @@ fn message_count(workload: Workload, quick: bool) -> u64 {
             (2_000_000, 200_000)
         }
         Workload::FanOut => (500_000, 50_000),
-        Workload::Latency { .. } => (50_000, 10_000),
+        Workload::Latency { .. } | Workload::PairLatency { .. } => (50_000, 10_000),
     };
     if quick { quick_count } else { full }
 }

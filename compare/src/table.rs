@@ -35,7 +35,9 @@ impl Figure {
     /// latency) took.
     pub(crate) fn from_runs(workload: Workload, count: u64, runs: &[Duration]) -> Figure {
         let (unit, per_run): (Unit, &dyn Fn(f64) -> f64) = match workload {
-            Workload::Latency { .. } => (Unit::Latency, &|s| s * 1e6 / (2.0 * count as f64)),
+            Workload::Latency { .. } | Workload::PairLatency { .. } => {
+                (Unit::Latency, &|s| s * 1e6 / (2.0 * count as f64))
+            }
             Workload::Throughput { size } | Workload::Batch { size } => {
                 (Unit::Rate { size }, &|s| count as f64 / s)
             }

@@ -34,6 +34,12 @@ pub(crate) enum Workload {
         /// Message size in bytes.
         size: usize,
     },
+    /// PAIR ping-pong of one `size`-byte message against an echo thread (crossbeam: the
+    /// same two channels as `Latency`).
+    PairLatency {
+        /// Message size in bytes.
+        size: usize,
+    },
     /// [`FAN`] senders into one receiver, 1-byte messages.
     FanIn,
     /// One publisher to [`FAN`] subscribers, 1-byte messages, each subscriber gets all.
@@ -51,13 +57,14 @@ pub(crate) const BATCH: usize = 64;
 
 impl Workload {
     /// The table's rows, in order.
-    pub(crate) const ALL: [Workload; 9] = [
+    pub(crate) const ALL: [Workload; 10] = [
         Workload::Throughput { size: 1 },
         Workload::Throughput { size: 64 },
         Workload::Throughput { size: 1024 },
         Workload::Throughput { size: 65536 },
         Workload::Latency { size: 1 },
         Workload::Latency { size: 1024 },
+        Workload::PairLatency { size: 1 },
         Workload::FanIn,
         Workload::FanOut,
         Workload::Batch { size: 1 },
@@ -68,6 +75,7 @@ impl Workload {
         match self {
             Workload::Throughput { size } => format!("PUSH→PULL throughput, {size} B"),
             Workload::Latency { size } => format!("REQ/REP latency (one-way), {size} B"),
+            Workload::PairLatency { size } => format!("PAIR ping-pong (one-way), {size} B"),
             Workload::FanIn => format!("fan-in {FAN} PUSH → 1 PULL, 1 B"),
             Workload::FanOut => {
                 format!("fan-out PUB → {} SUB, 1 B (per subscriber)", fan_out_subs())
@@ -84,6 +92,7 @@ impl Workload {
         match self {
             Workload::Throughput { size } => side.throughput(size, count, pin),
             Workload::Latency { size } => side.latency(size, count, pin),
+            Workload::PairLatency { size } => side.pair_latency(size, count, pin),
             Workload::FanIn => side.fan_in(count / FAN, pin),
             Workload::FanOut => side.fan_out(count, pin),
             Workload::Batch { size } => side.batch(size, count, pin),
@@ -101,6 +110,11 @@ pub(crate) trait Side {
     fn throughput(&self, size: usize, count: u64, pin: bool) -> Duration;
     /// REQ/REP: `count` round trips of one `size`-byte message.
     fn latency(&self, size: usize, count: u64, pin: bool) -> Duration;
+    /// PAIR: `count` round trips of one `size`-byte message; where the side has no
+    /// socket types, the same as `latency`.
+    fn pair_latency(&self, size: usize, count: u64, pin: bool) -> Duration {
+        self.latency(size, count, pin)
+    }
     /// [`FAN`] senders, `per_sender` fresh 1-byte messages each, into one receiver.
     fn fan_in(&self, per_sender: u64, pin: bool) -> Duration;
     /// One publisher, `count` fresh 1-byte messages, each delivered to [`FAN`]

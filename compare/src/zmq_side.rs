@@ -54,28 +54,11 @@ impl Side for Zmq {
     }
 
     fn latency(&self, size: usize, count: u64, pin: bool) -> Duration {
-        let ctx = zmq::Context::new();
-        let req = socket(&ctx, zmq::REQ);
-        req.bind("inproc://lat").expect("libzmq: bind");
-        let rep = socket(&ctx, zmq::REP);
-        rep.connect("inproc://lat").expect("libzmq: connect");
-        let echo = move || {
-            for _ in 0..count {
-                let mut msg = zmq::Message::new();
-                rep.recv(&mut msg, 0).expect("libzmq: recv");
-                rep.send(msg, 0).expect("libzmq: send");
-            }
-        };
-        let client = move || {
-            let mut msg = zmq::Message::from(vec![0u8; size]);
-            for _ in 0..count {
-                req.send(msg, 0).expect("libzmq: send");
-                msg = zmq::Message::new();
-                req.recv(&mut msg, 0).expect("libzmq: recv");
-                assert_eq!(msg.len(), size, "libzmq: message of the wrong size");
-            }
-        };
-        harness::run(pin, vec![Box::new(echo)], vec![Box::new(client)])
+        ping_pong(zmq::REQ, zmq::REP, size, count, pin)
+    }
+
+    fn pair_latency(&self, size: usize, count: u64, pin: bool) -> Duration {
+        ping_pong(zmq::PAIR, zmq::PAIR, size, count, pin)
     }
 
     fn fan_in(&self, per_sender: u64, pin: bool) -> Duration {
@@ -144,4 +127,37 @@ fn handshake(publisher: &zmq::Socket, subs: &[zmq::Socket]) {
     for sub in subs {
         while sub.recv(&mut msg, zmq::DONTWAIT).is_ok() {}
     }
+}
+
+/// `count` round trips of one `size`-byte message: a `client` socket binds and sends,
+/// an `echo` socket connects and sends each message back (REQ/REP, or PAIR/PAIR).
+fn ping_pong(
+    client: zmq::SocketType,
+    echo: zmq::SocketType,
+    size: usize,
+    count: u64,
+    pin: bool,
+) -> Duration {
+    let ctx = zmq::Context::new();
+    let req = socket(&ctx, client);
+    req.bind("inproc://lat").expect("libzmq: bind");
+    let rep = socket(&ctx, echo);
+    rep.connect("inproc://lat").expect("libzmq: connect");
+    let echo_job = move || {
+        for _ in 0..count {
+            let mut msg = zmq::Message::new();
+            rep.recv(&mut msg, 0).expect("libzmq: recv");
+            rep.send(msg, 0).expect("libzmq: send");
+        }
+    };
+    let client_job = move || {
+        let mut msg = zmq::Message::from(vec![0u8; size]);
+        for _ in 0..count {
+            req.send(msg, 0).expect("libzmq: send");
+            msg = zmq::Message::new();
+            req.recv(&mut msg, 0).expect("libzmq: recv");
+            assert_eq!(msg.len(), size, "libzmq: message of the wrong size");
+        }
+    };
+    harness::run(pin, vec![Box::new(echo_job)], vec![Box::new(client_job)])
 }

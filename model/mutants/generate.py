@@ -253,6 +253,10 @@ muts = [
   "        if !self.defer || self.peer_closed() {\n            return 0;",
   "        if !self.defer {\n            return 0;",
   "unit reference_ops batch"),
+ ("62-spin-budget-grows-on-late-waits", "src/socket/spin.rs",
+  "    if waited < SOON {",
+  "    if waited > SOON {",
+  "lib socket::spin"),
 ]
 # Each patch is the diff from the file as it is now (uncommitted edits included) to its
 # mutant, so it applies to the working tree that model/mutants.sh copies: the current

@@ -154,7 +154,7 @@ impl Socket {
             return Ok(0);
         }
         let mut sent = 0;
-        let result = self.block_on(deadline, |st| {
+        let result = self.block_on(deadline, false, |st| {
             st.pipes.set_defer(true);
             // The iterator is the caller's code and may panic: the batch must end (its
             // pushed messages published, the pipes out of batch mode) either way, or
@@ -224,6 +224,6 @@ impl Socket {
         if max == 0 {
             return Ok(0);
         }
-        self.block_on(deadline, |st| st.recv_many(out, max))
+        self.block_on(deadline, true, |st| st.recv_many(out, max))
     }
 }
