@@ -796,17 +796,19 @@ impl Socket {
         const ADAPTIVE: bool = cfg!(not(any(loom, shuttle)));
         // An awaited reply's spinning yields the CPU this often (see below).
         const YIELD_EVERY: u32 = 64;
-        let mut budget = if matches!(deadline, Deadline::Now) {
-            Some(0)
+        // `UNDECIDED`: a receive outside the checkers, whose budget its first blocked
+        // attempt decides from the socket's state (a second, short visit to the state,
+        // so that a call that succeeds at once runs exactly the code it ran before).
+        const UNDECIDED: u32 = u32::MAX;
+        let mut unarmed = if matches!(deadline, Deadline::Now) {
+            0
         } else if ADAPTIVE && receive {
-            // Decided by the first attempt, which reads the socket's state.
-            None
+            UNDECIDED
         } else {
-            Some(unarmed_attempts())
+            unarmed_attempts()
         };
-        // Whether this call awaits a reply (decided with `budget`).
+        // Whether this call awaits a reply (decided with the budget).
         let mut awaits_reply = false;
-        let mut unarmed = budget.unwrap_or(u32::MAX);
         // When this call first went to sleep (only if it awaits a reply).
         let mut slept_at: Option<Instant> = None;
         loop {
@@ -826,31 +828,35 @@ impl Socket {
                 return Err(Error::Terminated);
             }
             let outcome = self.with_state(|st| {
-                if budget.is_none() {
-                    awaits_reply = st.sent_last;
-                    let b = if awaits_reply {
-                        st.spin_budget
-                    } else {
-                        unarmed_attempts()
-                    };
-                    budget = Some(b);
-                    unarmed = b;
-                }
                 st.pipes.disarmed = !armed;
                 let r = attempt(st);
                 st.pipes.disarmed = false;
-                if let (Attempt::Ready(_), Some(t)) = (&r, slept_at) {
-                    st.spin_budget = spin::next(st.spin_budget, t.elapsed());
-                }
                 r
             });
             match outcome {
-                Attempt::Ready(v) => return Ok(v),
+                Attempt::Ready(v) => {
+                    if let Some(t) = slept_at {
+                        // The wait taught the budget something (`spin::next`).
+                        self.with_state(|st| {
+                            st.spin_budget = spin::next(st.spin_budget, t.elapsed());
+                        });
+                    }
+                    return Ok(v);
+                }
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Blocked => {}
             }
             if !armed {
                 drop(coarse);
+                if unarmed == UNDECIDED {
+                    let (sent_last, learned) = self.with_state(|st| (st.sent_last, st.spin_budget));
+                    awaits_reply = sent_last;
+                    unarmed = if awaits_reply {
+                        learned
+                    } else {
+                        unarmed_attempts()
+                    };
+                }
                 unarmed -= 1;
                 if awaits_reply && unarmed % YIELD_EVERY == 0 {
                     // Lets a thread waiting for this CPU run (a peer pinned to the same
