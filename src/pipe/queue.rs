@@ -37,11 +37,10 @@ use crate::sync::{Arc, CHUNK_SIZE, Tracked, UnsafeCell};
 
 /// Low bit of `published`: the reader found the queue empty and will sleep.
 const READER_ASLEEP: usize = 1;
-/// How many slots ahead a write (read) prefetches.
-const PREFETCH: usize = 16;
-
 /// Low bit of `credit`: the writer found its window full and will sleep.
 const WRITER_ASLEEP: usize = 1;
+/// How many slots ahead a write (a read) prefetches its slot's cache line.
+const PREFETCH: usize = 16;
 
 /// Credit interval when the window is unlimited, so that a later limit still sees
 /// recent credit. Shrinks with the chunk size under the checkers.
@@ -362,29 +361,46 @@ impl<T> Queue<T> {
                 let credit = self.return_credit(r);
                 return (None, credit);
             }
-            if r.front.is_null() {
-                // SAFETY: we claimed position 0, which the writer published after it
-                // wrote `first` (our Acquire in `claim`/`look` saw that publication).
-                r.front = self.first.with(|f| *f);
-            }
-            let index = r.read % CHUNK_SIZE;
-            if index + PREFETCH < CHUNK_SIZE {
-                crate::sync::prefetch_read(std::ptr::addr_of!((*r.front).slots[index + PREFETCH]));
-            }
-            // SAFETY: position `read` is claimed (published by the writer's Release,
-            // observed by our Acquire in `claim`); the writer never touches it again.
-            let item = (*r.front).slots[index].with(|slot| (*slot).assume_init_read());
-            r.read = r.read.wrapping_add(1);
-            if index == CHUNK_SIZE - 1 {
-                self.pass_chunk(r);
-            }
-            let credit = if r.read.wrapping_sub(r.credited) >= lwm(window) {
-                self.return_credit(r)
-            } else {
-                Credit::Done
-            };
+            let (item, credit) = self.take(r, window);
             (Some(item), credit)
         })
+    }
+
+    /// Moves out the item at position `read` (claimed), passes a finished chunk back,
+    /// and returns credit if the reads since the last return reached the interval: the
+    /// part of [`Queue::read`] after the claim, shared with [`Queue::read_many`].
+    ///
+    /// # Safety
+    /// Reader side, with `r.read != r.claimed`.
+    #[inline(always)]
+    unsafe fn take(&self, r: &mut ReaderState<T>, window: usize) -> (T, Credit) {
+        if r.front.is_null() {
+            // SAFETY: we claimed position 0, which the writer published after it wrote
+            // `first` (our Acquire in `claim`/`look` saw that publication).
+            r.front = self.first.with(|f| unsafe { *f });
+        }
+        let index = r.read % CHUNK_SIZE;
+        if index + PREFETCH < CHUNK_SIZE {
+            // SAFETY: `front` is live (chunks are freed only after the reader passed
+            // them); only an address is computed, nothing is read.
+            crate::sync::prefetch_read(unsafe {
+                std::ptr::addr_of!((*r.front).slots[index + PREFETCH])
+            });
+        }
+        // SAFETY: position `read` is claimed (published by the writer's Release,
+        // observed by our Acquire in `claim`); the writer never touches it again.
+        let item = unsafe { (*r.front).slots[index].with(|slot| (*slot).assume_init_read()) };
+        r.read = r.read.wrapping_add(1);
+        if index == CHUNK_SIZE - 1 {
+            // SAFETY: reader side, right after reading the front chunk's last slot.
+            unsafe { self.pass_chunk(r) };
+        }
+        let credit = if r.read.wrapping_sub(r.credited) >= lwm(window) {
+            self.return_credit(r)
+        } else {
+            Credit::Done
+        };
+        (item, credit)
     }
 
     /// Moves up to `max` items into `out`, in order, and returns how many: exactly what
@@ -414,26 +430,10 @@ impl<T> Queue<T> {
                     }
                     break;
                 }
-                if r.front.is_null() {
-                    // SAFETY: as in `read`: position 0 is claimed.
-                    r.front = self.first.with(|f| *f);
-                }
-                let index = r.read % CHUNK_SIZE;
-                if index + PREFETCH < CHUNK_SIZE {
-                    crate::sync::prefetch_read(std::ptr::addr_of!(
-                        (*r.front).slots[index + PREFETCH]
-                    ));
-                }
-                // SAFETY: as in `read`: position `read` is claimed.
-                out.push((*r.front).slots[index].with(|slot| (*slot).assume_init_read()));
-                r.read = r.read.wrapping_add(1);
+                let (item, c) = self.take(r, window);
+                out.push(item);
                 n += 1;
-                if index == CHUNK_SIZE - 1 {
-                    self.pass_chunk(r);
-                }
-                if r.read.wrapping_sub(r.credited) >= lwm(window)
-                    && self.return_credit(r) == Credit::WakeWriter
-                {
+                if c == Credit::WakeWriter {
                     credit = Credit::WakeWriter;
                 }
             }

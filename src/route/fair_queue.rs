@@ -57,9 +57,7 @@ impl FairQueue {
         }
         None
     }
-}
 
-impl FairQueue {
     /// Receives up to `max` messages into `out` (a batch receive); returns how many, 0
     /// where [`FairQueue::recv`] gives `None`: exactly what `max` calls of `recv` would
     /// give, stopping at the first `None` (`route::check::rr` checks this against the

@@ -45,10 +45,6 @@ impl LoadBalance {
         self.rotation.remove(id);
     }
 
-    /// Would [`LoadBalance::send`] succeed now (ZMQ_POLLOUT): does some live pipe have
-    /// room? When none has, every full pipe is registered (as by a blocked send) so that
-    /// returning credit wakes the socket, and with it a poller or task watching it.
-    /// Never sends and never drops a pipe.
     /// The only pipe, if there is exactly one, with the cursor moved past it (as a
     /// send to it moves it): a batch send may push a run into it (`batch_pipe`).
     pub(crate) fn single(&mut self) -> Option<PipeId> {
@@ -60,6 +56,10 @@ impl LoadBalance {
         Some(id)
     }
 
+    /// Would [`LoadBalance::send`] succeed now (ZMQ_POLLOUT): does some live pipe have
+    /// room? When none has, every full pipe is registered (as by a blocked send) so that
+    /// returning credit wakes the socket, and with it a poller or task watching it.
+    /// Never sends and never drops a pipe.
     pub(crate) fn writable(&self, pipes: &mut PipeSet) -> bool {
         self.rotation
             .iter()
