@@ -9,9 +9,11 @@
 //! 32 child pointers; about 4 for 10^6 keys) and shares every other node with the
 //! version it came from.
 //!
-//! **Layout.** A node has a 32-bit bitmap and a dense array of children: bit `i` is set
-//! when the child for hash chunk `i` (5 bits of the key's 64-bit hash, low bits first)
-//! exists, and its index in the array is the number of set bits below `i`. A child is a
+//! **Layout.** A node is an array of 32 child slots indexed by hash chunk (5 bits of the
+//! key's 64-bit hash, low bits first); an absent child is a null slot. (Bagwell's nodes
+//! are dense, found through a bitmap; ours have room for 32 children anyway, so the slot
+//! is found without reading a bitmap first: one cache line per level instead of two,
+//! which at 10^5 keys was half of a lookup's misses, issue 11.) A child is a
 //! leaf (one key, or several whose whole 64-bit hashes are equal) or a sub-node. The trie
 //! is kept canonical: a sub-node is never empty and never holds one leaf and nothing
 //! else (a removal that leaves one moves the leaf up), so the shape depends only on the
@@ -36,7 +38,6 @@
 //! through a [`CowCell`](crate::cow::CowCell), which pins.
 
 use std::hash::{BuildHasher, Hash};
-use std::mem::MaybeUninit;
 
 use crate::reclaim::{Guard, Retiree};
 use crate::sync::MapHasher;
@@ -65,18 +66,16 @@ unsafe impl<K: Send + Sync, V: Send + Sync, S: Send> Send for PMap<K, V, S> {}
 // SAFETY: as above (the hasher is only read).
 unsafe impl<K: Send + Sync, V: Send + Sync, S: Sync> Sync for PMap<K, V, S> {}
 
-/// An interior node: a bitmap over 32 hash chunks and the children present, in chunk
-/// order. Every node has room for 32 children, so all nodes are one allocation of one
-/// size (the allocator recycles them without searching), and copying one is a `memcpy`.
+/// An interior node: a slot per hash chunk. All nodes are one allocation of one size
+/// (the allocator recycles them without searching), and copying one is a `memcpy`.
 struct Node<K, V> {
-    bitmap: u32,
     children: Kids<K, V>,
 }
 
-/// Up to 32 children in a fixed array: the first `len` are set.
+/// The 32 child slots of a node, indexed by hash chunk; an absent child is
+/// [`Child::EMPTY`].
 struct Kids<K, V> {
-    len: usize,
-    slots: [MaybeUninit<Child<K, V>>; WIDTH as usize],
+    slots: [Child<K, V>; WIDTH as usize],
 }
 
 impl<K, V> Clone for Kids<K, V> {
@@ -89,55 +88,51 @@ impl<K, V> Copy for Kids<K, V> {}
 impl<K, V> Kids<K, V> {
     fn new() -> Self {
         Kids {
-            len: 0,
-            slots: [MaybeUninit::uninit(); WIDTH as usize],
+            slots: [Child::EMPTY; WIDTH as usize],
         }
     }
 
-    fn of(children: &[Child<K, V>]) -> Self {
-        let mut k = Kids::new();
-        for (i, c) in children.iter().enumerate() {
-            k.slots[i] = MaybeUninit::new(*c);
+    /// The child for hash chunk `chunk` (`< 32`), if there is one.
+    fn at(&self, chunk: usize) -> Option<Kid<K, V>> {
+        self.slots[chunk].get()
+    }
+
+    /// Sets the child for `chunk`.
+    fn set(&mut self, chunk: usize, c: Child<K, V>) {
+        self.slots[chunk] = c;
+    }
+
+    /// Empties the slot of `chunk`.
+    fn clear(&mut self, chunk: usize) {
+        self.slots[chunk] = Child::EMPTY;
+    }
+
+    /// The children present, in chunk order.
+    fn iter(&self) -> impl Iterator<Item = Kid<K, V>> + '_ {
+        self.slots.iter().filter_map(|c| c.get())
+    }
+
+    /// The child present after slot `from` (inclusive), and its slot.
+    fn next_from(&self, from: usize) -> Option<(usize, Kid<K, V>)> {
+        (from..WIDTH as usize).find_map(|i| self.slots[i].get().map(|k| (i, k)))
+    }
+
+    /// The only child, if exactly one is present.
+    fn only(&self) -> Option<Kid<K, V>> {
+        let mut present = self.iter();
+        let first = present.next();
+        match present.next() {
+            None => first,
+            Some(_) => None,
         }
-        k.len = children.len();
-        k
-    }
-
-    /// Inserts `c` at `i`, shifting the rest up (there is room: at most 32 chunks).
-    fn insert(&mut self, i: usize, c: Child<K, V>) {
-        self.slots.copy_within(i..self.len, i + 1);
-        self.slots[i] = MaybeUninit::new(c);
-        self.len += 1;
-    }
-
-    /// Removes the child at `i`, shifting the rest down.
-    fn remove(&mut self, i: usize) {
-        self.slots.copy_within(i + 1..self.len, i);
-        self.len -= 1;
     }
 }
 
-impl<K, V> std::ops::Deref for Kids<K, V> {
-    type Target = [Child<K, V>];
-    fn deref(&self) -> &[Child<K, V>] {
-        // SAFETY: the first `len` slots are initialised (`new`, `of`, `insert`, `remove`
-        // keep that), and `MaybeUninit<T>` has the layout of `T`.
-        unsafe { std::slice::from_raw_parts(self.slots.as_ptr().cast(), self.len) }
-    }
-}
-
-impl<K, V> std::ops::DerefMut for Kids<K, V> {
-    fn deref_mut(&mut self) -> &mut [Child<K, V>] {
-        // SAFETY: as for `deref`.
-        unsafe { std::slice::from_raw_parts_mut(self.slots.as_mut_ptr().cast(), self.len) }
-    }
-}
-
-/// One child slot of a node: a pointer, owned as the module docs say, to a leaf or a
-/// sub-node ([`Kid`]), told apart by its low bit (set for a leaf; both types are at
-/// least 8-aligned). One word, not an enum's two: a node is 272 bytes instead of 528,
-/// so an update copies half as much per level and a lookup touches fewer cache lines
-/// (issue 11). The tag is set and cleared with the strict-provenance address methods,
+/// One child slot of a node: null ([`Child::EMPTY`]) or a pointer, owned as the module
+/// docs say, to a leaf or a sub-node ([`Kid`]), told apart by its low bit (set for a
+/// leaf; both types are at least 8-aligned). One word, not an enum's two: a node is
+/// 256 bytes instead of 512, so an update copies half as much per level and a lookup
+/// touches fewer cache lines (issue 11). The tag is set and cleared with the strict-provenance address methods,
 /// so the pointer keeps its provenance (Miri checks it).
 struct Child<K, V> {
     tagged: *mut u8,
@@ -157,6 +152,12 @@ const LEAF_TAG: usize = 1;
 
 #[allow(non_snake_case, reason = "named after the `Kid` variants they make")]
 impl<K, V> Child<K, V> {
+    /// No child.
+    const EMPTY: Self = Child {
+        tagged: std::ptr::null_mut(),
+        _points_to: std::marker::PhantomData,
+    };
+
     fn Leaf(p: *mut Leaf<K, V>) -> Self {
         const { assert!(std::mem::align_of::<Leaf<K, V>>() > LEAF_TAG) };
         Child {
@@ -173,11 +174,13 @@ impl<K, V> Child<K, V> {
         }
     }
 
-    fn get(self) -> Kid<K, V> {
-        if self.tagged.addr() & LEAF_TAG != 0 {
-            Kid::Leaf(self.tagged.map_addr(|a| a & !LEAF_TAG).cast())
+    fn get(self) -> Option<Kid<K, V>> {
+        if self.tagged.is_null() {
+            None
+        } else if self.tagged.addr() & LEAF_TAG != 0 {
+            Some(Kid::Leaf(self.tagged.map_addr(|a| a & !LEAF_TAG).cast()))
         } else {
-            Kid::Node(self.tagged.cast())
+            Some(Kid::Node(self.tagged.cast()))
         }
     }
 }
@@ -441,16 +444,9 @@ impl Drop for Txn {
     }
 }
 
-/// The chunk of `hash` used at `shift`, as a bit of a node's bitmap.
-fn chunk_bit(hash: u64, shift: u32) -> u32 {
-    1 << ((hash >> shift) as u32 & (WIDTH - 1))
-}
-
-impl<K, V> Node<K, V> {
-    /// Index in `children` of the child for `bit`, present or not.
-    fn index(&self, bit: u32) -> usize {
-        (self.bitmap & (bit - 1)).count_ones() as usize
-    }
+/// The chunk of `hash` used at `shift`: a node's slot.
+fn chunk(hash: u64, shift: u32) -> usize {
+    (hash >> shift) as usize & (WIDTH as usize - 1)
 }
 
 impl<K, V> PMap<K, V> {
@@ -464,7 +460,6 @@ impl<K, V, S: Clone> PMap<K, V, S> {
     /// An empty map hashing with `hasher`.
     pub(crate) fn with_hasher(hasher: S) -> Self {
         let root = Box::into_raw(Box::new(Node {
-            bitmap: 0,
             children: Kids::new(),
         }));
         PMap {
@@ -521,7 +516,7 @@ impl<K, V, S> PMap<K, V, S> {
             // SAFETY: `n` is a node of this version, owned by it alone (the contract),
             // reached once (a trie).
             for c in unsafe { (*n).children.iter() } {
-                match c.get() {
+                match c {
                     Kid::Node(child) => stack.push(child),
                     // SAFETY: as for nodes.
                     Kid::Leaf(l) => drop(unsafe { Box::from_raw(l) }),
@@ -558,17 +553,14 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
         let mut node = unsafe { &*self.root };
         let mut shift = 0;
         loop {
-            let bit = chunk_bit(hash, shift);
-            if node.bitmap & bit == 0 {
-                return None;
-            }
-            match node.children[node.index(bit)].get() {
-                Kid::Node(n) => {
+            match node.children.at(chunk(hash, shift)) {
+                None => return None,
+                Some(Kid::Node(n)) => {
                     // SAFETY: as above.
                     node = unsafe { &*n };
                     shift += BITS;
                 }
-                Kid::Leaf(l) => {
+                Some(Kid::Leaf(l)) => {
                     // SAFETY: as above.
                     let leaf = unsafe { &*l };
                     if leaf.hash != hash {
@@ -587,14 +579,9 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
             return node;
         }
         // SAFETY: `node` belongs to the version being edited, valid during the update.
-        let copy = unsafe {
-            Node {
-                bitmap: (*node).bitmap,
-                children: (*node).children,
-            }
-        };
+        let copy = unsafe { slab::copy(node) };
         txn.replace_node(node);
-        txn.alloc_node(copy)
+        txn.record(copy, slab::free_addr::<K, V>)
     }
 
     /// Sets `key` to `value` in this version (being built in `txn`); `true` if it
@@ -607,26 +594,24 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
         loop {
             // SAFETY: `node` is owned by this update (`own`): no one else sees it.
             let n = unsafe { &mut *node };
-            let bit = chunk_bit(hash, shift);
-            let i = n.index(bit);
-            if n.bitmap & bit == 0 {
-                let leaf = txn.alloc(Leaf {
-                    hash,
-                    entries: Entries::one(key, value),
-                });
-                n.children.insert(i, Child::Leaf(leaf));
-                n.bitmap |= bit;
-                self.len += 1;
-                return false;
-            }
-            match n.children[i].get() {
-                Kid::Node(child) => {
+            let i = chunk(hash, shift);
+            match n.children.at(i) {
+                None => {
+                    let leaf = txn.alloc(Leaf {
+                        hash,
+                        entries: Entries::one(key, value),
+                    });
+                    n.children.set(i, Child::Leaf(leaf));
+                    self.len += 1;
+                    return false;
+                }
+                Some(Kid::Node(child)) => {
                     let child = Self::own(txn, child);
-                    n.children[i] = Child::Node(child);
+                    n.children.set(i, Child::Node(child));
                     node = child;
                     shift += BITS;
                 }
-                Kid::Leaf(l) => {
+                Some(Kid::Leaf(l)) => {
                     // SAFETY: a leaf of the version being edited.
                     let old = unsafe { &*l };
                     if old.hash == hash {
@@ -639,7 +624,8 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
                             None => entries.rest.push((key, value)),
                         }
                         txn.replace(l);
-                        n.children[i] = Child::Leaf(txn.alloc(Leaf { hash, entries }));
+                        n.children
+                            .set(i, Child::Leaf(txn.alloc(Leaf { hash, entries })));
                         if !replaced {
                             self.len += 1;
                         }
@@ -652,7 +638,7 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
                         entries: Entries::one(key, value),
                     });
                     let below = Self::two(txn, l, old.hash, new, hash, shift + BITS);
-                    n.children[i] = Child::Node(below);
+                    n.children.set(i, Child::Node(below));
                     self.len += 1;
                     return false;
                 }
@@ -669,25 +655,16 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
         hash_b: u64,
         shift: u32,
     ) -> *mut Node<K, V> {
-        let (bit_a, bit_b) = (chunk_bit(hash_a, shift), chunk_bit(hash_b, shift));
-        let node = if bit_a == bit_b {
+        let (chunk_a, chunk_b) = (chunk(hash_a, shift), chunk(hash_b, shift));
+        let mut children = Kids::new();
+        if chunk_a == chunk_b {
             let below = Self::two(txn, a, hash_a, b, hash_b, shift + BITS);
-            Node {
-                bitmap: bit_a,
-                children: Kids::of(&[Child::Node(below)]),
-            }
+            children.set(chunk_a, Child::Node(below));
         } else {
-            let children = if bit_a < bit_b {
-                Kids::of(&[Child::Leaf(a), Child::Leaf(b)])
-            } else {
-                Kids::of(&[Child::Leaf(b), Child::Leaf(a)])
-            };
-            Node {
-                bitmap: bit_a | bit_b,
-                children,
-            }
-        };
-        txn.alloc_node(node)
+            children.set(chunk_a, Child::Leaf(a));
+            children.set(chunk_b, Child::Leaf(b));
+        }
+        txn.alloc_node(Node { children })
     }
 
     /// Removes `key` from this version (being built in `txn`); `true` if it was there.
@@ -718,18 +695,18 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
         let leaf = loop {
             // SAFETY: owned by this update.
             let n = unsafe { &mut *node };
-            let bit = chunk_bit(hash, shift);
-            let i = n.index(bit);
+            let i = chunk(hash, shift);
             path[depth] = (node, i);
             depth += 1;
-            match n.children[i].get() {
-                Kid::Node(child) => {
+            match n.children.at(i) {
+                Some(Kid::Node(child)) => {
                     let child = Self::own(txn, child);
-                    n.children[i] = Child::Node(child);
+                    n.children.set(i, Child::Node(child));
                     node = child;
                     shift += BITS;
                 }
-                Kid::Leaf(l) => break l,
+                Some(Kid::Leaf(l)) => break l,
+                None => unreachable!("`find` found the key on this path"),
             }
         };
         // SAFETY: a leaf of the version being edited; `get` found the key in it.
@@ -742,28 +719,26 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
         // SAFETY: owned by this update.
         let n = unsafe { &mut *last };
         if let Some(rest) = rest {
-            n.children[i] = Child::Leaf(txn.alloc(Leaf {
-                hash: leaf_hash,
-                entries: rest,
-            }));
+            n.children.set(
+                i,
+                Child::Leaf(txn.alloc(Leaf {
+                    hash: leaf_hash,
+                    entries: rest,
+                })),
+            );
         } else {
-            n.children.remove(i);
-            n.bitmap &= !chunk_bit(hash, BITS * above.len() as u32);
+            n.children.clear(i);
             // Canonical form: going up, a sub-node left holding a single leaf gives way
             // to it (a sub-node held at least two keys, so it is never left empty).
             let mut child = last;
             for &(parent, at) in above.iter().rev() {
                 // SAFETY: owned by this update.
-                let only = match unsafe { &*child }.children[..] {
-                    [c] => match c.get() {
-                        Kid::Leaf(only) => only,
-                        Kid::Node(_) => break,
-                    },
-                    _ => break,
+                let Some(Kid::Leaf(only)) = unsafe { &*child }.children.only() else {
+                    break;
                 };
                 txn.replace_node(child);
                 // SAFETY: owned by this update.
-                unsafe { &mut *parent }.children[at] = Child::Leaf(only);
+                unsafe { &mut *parent }.children.set(at, Child::Leaf(only));
                 child = parent;
             }
         }
@@ -774,7 +749,7 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> PMap<K, V, S> {
 
 /// Iterator over a [`PMap`]'s entries.
 pub(crate) struct Iter<'a, K, V> {
-    /// Nodes still to visit, each with the index of its next child.
+    /// Nodes still to visit, each with the slot to look at next.
     stack: Vec<(&'a Node<K, V>, usize)>,
     /// The leaf being walked, and the index of its next entry.
     leaf: Option<(&'a Leaf<K, V>, usize)>,
@@ -793,12 +768,12 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
                 self.leaf = None;
             }
             let (node, i) = self.stack.last_mut()?;
-            let Some(&child) = node.children.get(*i) else {
+            let Some((at, child)) = node.children.next_from(*i) else {
                 self.stack.pop();
                 continue;
             };
-            *i += 1;
-            match child.get() {
+            *i = at + 1;
+            match child {
                 // SAFETY: nodes reached from a readable version are valid (module docs).
                 Kid::Leaf(l) => self.leaf = Some((unsafe { &*l }, 0)),
                 // SAFETY: as above.
