@@ -257,6 +257,10 @@ muts = [
   "    if waited < SOON {",
   "    if waited > SOON {",
   "lib socket::spin"),
+ ("63-small-copy-middle-byte-misplaced", "src/frame.rs",
+  "byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1)),",
+  "byte(0) | byte(n / 2) << (8 * (n - 1)) | byte(n - 1) << (8 * (n - 1)),",
+  "lib frame::"),
 ]
 # Each patch is the diff from the file as it is now (uncommitted edits included) to its
 # mutant, so it applies to the working tree that model/mutants.sh copies: the current
