@@ -59,7 +59,7 @@ fn main() -> ExitCode {
             let payload = vec![0u8; size];
             for _ in 0..count {
                 // A fresh message per send, as libzmq's `zmq_msg_init_size`: inline up to
-                // 32 bytes, a recycled pool buffer above (see `inproc::Frame`).
+                // 31 bytes, a recycled pool buffer above (see `inproc::Frame`).
                 let msg = Message::from(&payload[..]);
                 push.send(msg).map_err(|e| format!("error in send: {e}"))?;
             }

@@ -12,8 +12,10 @@ use bytes::Bytes;
 use crate::pool::PoolBuf;
 
 /// The longest frame kept inline in the message itself (libzmq keeps up to 33 bytes in
-/// its `zmq_msg_t`): such a frame costs no heap allocation to make, send or drop.
-pub const INLINE_MAX: usize = 32;
+/// its `zmq_msg_t`): such a frame costs no heap allocation to make, send or drop. 31,
+/// not 32: the length takes the 32nd byte, so that a message stays five words with all
+/// of its fields word-aligned (see `InlineData`).
+pub const INLINE_MAX: usize = 31;
 
 /// One frame of a [`Message`](crate::Message): an immutable byte string.
 ///
@@ -45,19 +47,29 @@ pub struct Frame {
     repr: Repr,
 }
 
-/// An inline frame's bytes, 8-aligned: at offset 8 of the frame, not 2, so that a
-/// frame is copied in whole words (unaligned at offset 2, copies of a just-built
-/// message were split into byte-, word- and odd-offset moves whose loads could not be
-/// forwarded from the stores before them: measured, batches of 1-byte messages ran at
-/// a third of the rate).
+/// An inline frame: its bytes (`0..INLINE_MAX`, zero after the frame's length) and, in
+/// the last byte, its length. 8-aligned, at offset 8 of the frame like the other
+/// variants' fields, so that every field of a message starts on a word. With a length
+/// byte at offset 1 and the bytes at 2, the compiler moved a just-built message as a
+/// tag byte plus 39 bytes at odd offsets, and each later load of it waited for the
+/// narrower stores before it to retire (the CPU cannot forward those): batches of
+/// 1-byte messages 48 -> 63-68 M msg/s, single 1-byte messages 17-20 -> 20-21 M
+/// (measured, issue 12).
 #[derive(Clone, Copy)]
 #[repr(align(8))]
-struct InlineData([u8; INLINE_MAX]);
+struct InlineData([u8; INLINE_MAX + 1]);
+
+impl InlineData {
+    /// The frame's bytes.
+    fn bytes(&self) -> &[u8] {
+        &self.0[..usize::from(self.0[INLINE_MAX])]
+    }
+}
 
 #[derive(Clone)]
 enum Repr {
-    /// `len <= INLINE_MAX` bytes of `data` are the frame.
-    Inline { len: u8, data: InlineData },
+    /// An inline frame (its length is inside `InlineData`).
+    Inline(InlineData),
     /// A pool buffer (reference-counted).
     Pooled(PoolBuf),
     /// Someone else's buffer, taken without a copy.
@@ -68,10 +80,7 @@ impl Frame {
     /// An empty frame.
     pub const fn new() -> Self {
         Frame {
-            repr: Repr::Inline {
-                len: 0,
-                data: InlineData([0; INLINE_MAX]),
-            },
+            repr: Repr::Inline(InlineData([0; INLINE_MAX + 1])),
         }
     }
 
@@ -103,20 +112,15 @@ impl Frame {
         if bytes.len() > INLINE_MAX {
             return None;
         }
-        let data = small_copy(bytes);
         Some(Frame {
-            repr: Repr::Inline {
-                // Cannot truncate: checked against INLINE_MAX (< 256) above.
-                len: bytes.len() as u8,
-                data,
-            },
+            repr: Repr::Inline(small_copy(bytes)),
         })
     }
 
     /// The frame's bytes.
     pub fn as_slice(&self) -> &[u8] {
         match &self.repr {
-            Repr::Inline { len, data } => &data.0[..usize::from(*len)],
+            Repr::Inline(data) => data.bytes(),
             Repr::Pooled(b) => b.as_slice(),
             Repr::Shared(b) => b,
         }
@@ -133,7 +137,7 @@ impl Frame {
 
     /// Is this frame stored inline (no heap memory)? For tests and diagnostics.
     pub fn is_inline(&self) -> bool {
-        matches!(self.repr, Repr::Inline { .. })
+        matches!(self.repr, Repr::Inline(_))
     }
 
     /// Is this frame in a pool buffer? For tests and diagnostics.
@@ -288,20 +292,22 @@ mod tests {
         for n in 0..=INLINE_MAX {
             for start in 0..=INLINE_MAX - n {
                 let bytes = &source[start..start + n];
-                let mut want = [0u8; INLINE_MAX];
+                let mut want = [0u8; INLINE_MAX + 1];
                 want[..n].copy_from_slice(bytes);
-                assert_eq!(small_copy(bytes).0, want, "length {n} from {start}");
+                want[INLINE_MAX] = n as u8;
+                let got = small_copy(bytes);
+                assert_eq!(got.0, want, "length {n} from {start}");
+                assert_eq!(got.bytes(), bytes);
             }
         }
     }
 
-    /// A frame, and a message of one frame, are five words (the inline bytes at an
-    /// 8-aligned offset do not make them larger).
+    /// A frame, and a message of one frame, are five words, the inline bytes word-aligned.
     #[test]
     fn a_frame_and_a_message_are_five_words() {
         assert_eq!(std::mem::size_of::<Frame>(), 40);
         assert_eq!(std::mem::size_of::<crate::Message>(), 40);
-        assert_eq!(std::mem::offset_of!(InlineData, 0), 0);
+        assert_eq!(std::mem::size_of::<InlineData>(), 32);
         assert_eq!(std::mem::align_of::<InlineData>(), 8);
     }
 
@@ -335,14 +341,14 @@ mod tests {
         assert_eq!(Bytes::from(Frame::from("xy")), Bytes::from_static(b"xy"));
     }
 }
-/// `bytes` (at most [`INLINE_MAX`]) zero-padded to `INLINE_MAX` bytes, built in
-/// registers from at most four loads that overlap instead of a `memcpy` of variable
-/// length: inlined into a sender's loop, the copy through memory stalled each later
-/// read of the frame (the CPU cannot forward a wide load from narrower stores), and a
-/// batch of 1-byte messages ran at half the rate (measured, issue 12).
+/// `bytes` (at most [`INLINE_MAX`]) as an inline frame, built in registers from at most
+/// four loads that overlap instead of a `memcpy` of variable length: inlined into a
+/// sender's loop, the copy through memory stalled each later read of the frame (the
+/// CPU cannot forward a wide load from narrower stores), and a batch of 1-byte messages
+/// ran at half the rate (measured, issue 12).
 #[inline(always)]
 fn small_copy(bytes: &[u8]) -> InlineData {
-    const { assert!(INLINE_MAX == 32) };
+    const { assert!(INLINE_MAX == 31) };
     let n = bytes.len();
     debug_assert!(n <= INLINE_MAX);
     // The first and the last `N` bytes as little-endian integers (`first_chunk` and
@@ -366,8 +372,8 @@ fn small_copy(bytes: &[u8]) -> InlineData {
         _ => bytes.last_chunk().map_or(0, |c| u128::from_le_bytes(*c)),
     };
     let byte = |i: usize| bytes.get(i).map_or(0, |&b| u128::from(b));
-    // Bytes 0..16 and 16..32. Where two loads overlap they carry the same bytes, so
-    // OR-ing them is exact.
+    // Bytes 0..16 and 16..32 (byte 31 is zero: at most 31 bytes). Where two loads
+    // overlap they carry the same bytes, so OR-ing them is exact.
     let (lo, hi) = if n > 16 {
         (first(16), last(16) >> (8 * (32 - n)))
     } else if n >= 8 {
@@ -382,7 +388,9 @@ fn small_copy(bytes: &[u8]) -> InlineData {
     } else {
         (0, 0)
     };
-    let mut data = [0; INLINE_MAX];
+    // The length, in the last byte (cannot truncate: n <= 31).
+    let hi = hi | (n as u128) << (8 * (INLINE_MAX - 16));
+    let mut data = [0; INLINE_MAX + 1];
     data[..16].copy_from_slice(&lo.to_le_bytes());
     data[16..].copy_from_slice(&hi.to_le_bytes());
     InlineData(data)

@@ -1,4 +1,4 @@
-//! Recycled buffers for frames copied from a slice (33 bytes to 64 KiB).
+//! Recycled buffers for frames copied from a slice (32 bytes to 64 KiB).
 //!
 //! Each thread that makes such frames owns a pool (`Local`, thread-local) with one free
 //! list per power-of-two size class. A buffer remembers its pool (`Home`). When the last

@@ -1,5 +1,5 @@
 //! F-1, F-2, F-4, F-7 (SPEC section 5f): the send/receive path allocates nothing per message
-//! for frames up to 32 bytes (inline) nor, in steady state, for larger frames copied from
+//! for frames up to `INLINE_MAX` (31) bytes (inline) nor, in steady state, for larger frames copied from
 //! a slice (recycled pool buffers); memory stays bounded by the HWMs however many
 //! messages pass. Checked with a counting global allocator; the file holds one test so
 //! no other test's allocations are counted.
@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
-use inproc::{Context, Message, Socket, SocketType};
+use inproc::{Context, INLINE_MAX, Message, Socket, SocketType};
 
 struct Counting;
 
@@ -112,7 +112,7 @@ fn steady_state_allocates_nothing_per_message() {
     let ctx = Context::new();
 
     // One thread, send then receive: after a warm-up, no allocation at all.
-    for (name, size) in [("inproc://a32", 32), ("inproc://a1k", 1024)] {
+    for (name, size) in [("inproc://a31", INLINE_MAX), ("inproc://a1k", 1024)] {
         let (push, pull) = pair(&ctx, name);
         let payload = vec![1u8; size];
         let round = || {
@@ -154,7 +154,7 @@ fn steady_state_allocates_nothing_per_message() {
     // but nothing is allocated per message.
     for (name, size) in [
         ("inproc://s1", 1),
-        ("inproc://s32", 32),
+        ("inproc://s31", INLINE_MAX),
         ("inproc://s1k", 1024),
     ] {
         let (push, pull) = pair(&ctx, name);
@@ -182,6 +182,6 @@ fn steady_state_allocates_nothing_per_message() {
         grew < 16 << 20,
         "peak live memory grew by {grew} bytes while 300 MB passed"
     );
-    let m = Message::from(&[0u8; 32][..]);
+    let m = Message::from(&[0u8; INLINE_MAX][..]);
     assert!(m.frames()[0].is_inline());
 }
