@@ -351,25 +351,17 @@ fn small_copy(bytes: &[u8]) -> InlineData {
     const { assert!(INLINE_MAX == 31) };
     let n = bytes.len();
     debug_assert!(n <= INLINE_MAX);
-    // The first and the last `N` bytes as little-endian integers (`first_chunk` and
-    // `last_chunk` are `None` only for fewer than `N` bytes, which the arms exclude).
+    // The first and the last `w` bytes as a little-endian integer (`first_chunk` and
+    // `last_chunk` are `None` only for fewer than `w` bytes, which the arms exclude).
     let first = |w: usize| match w {
-        4 => bytes
-            .first_chunk()
-            .map_or(0, |c| u128::from(u32::from_le_bytes(*c))),
-        8 => bytes
-            .first_chunk()
-            .map_or(0, |c| u128::from(u64::from_le_bytes(*c))),
-        _ => bytes.first_chunk().map_or(0, |c| u128::from_le_bytes(*c)),
+        4 => le::<4>(bytes.first_chunk()),
+        8 => le::<8>(bytes.first_chunk()),
+        _ => le::<16>(bytes.first_chunk()),
     };
     let last = |w: usize| match w {
-        4 => bytes
-            .last_chunk()
-            .map_or(0, |c| u128::from(u32::from_le_bytes(*c))),
-        8 => bytes
-            .last_chunk()
-            .map_or(0, |c| u128::from(u64::from_le_bytes(*c))),
-        _ => bytes.last_chunk().map_or(0, |c| u128::from_le_bytes(*c)),
+        4 => le::<4>(bytes.last_chunk()),
+        8 => le::<8>(bytes.last_chunk()),
+        _ => le::<16>(bytes.last_chunk()),
     };
     let byte = |i: usize| bytes.get(i).map_or(0, |&b| u128::from(b));
     // Bytes 0..16 and 16..32 (byte 31 is zero: at most 31 bytes). Where two loads
@@ -394,4 +386,15 @@ fn small_copy(bytes: &[u8]) -> InlineData {
     data[..16].copy_from_slice(&lo.to_le_bytes());
     data[16..].copy_from_slice(&hi.to_le_bytes());
     InlineData(data)
+}
+
+/// `N` (at most 16) bytes as a little-endian integer; 0 for `None`.
+#[inline(always)]
+fn le<const N: usize>(chunk: Option<&[u8; N]>) -> u128 {
+    const { assert!(N <= 16) };
+    chunk.map_or(0, |c| {
+        let mut w = [0; 16];
+        w[..N].copy_from_slice(c);
+        u128::from_le_bytes(w)
+    })
 }
